@@ -1,0 +1,38 @@
+# `make run` and `make test` are the whole set-up: each creates .venv when it is missing
+# and installs the pinned dependencies (requirements.lock) before doing its job.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+REPORT_DIR ?= out/run
+DAYS ?= 90
+SEED ?= 1
+SCHEDULE ?= cron(0 2 * * ? *)
+
+.PHONY: run test lint typecheck unit bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m harness run --schedule "$(SCHEDULE)" --days $(DAYS) --seed $(SEED) --report-dir $(REPORT_DIR)
+
+test: $(STAMP) lint typecheck
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(STAMP)
+	$(PY) -m mypy
+
+bench: $(STAMP)
+	$(PY) bench/bench_run.py
+
+clean:
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,71 @@
+"""Validation of records from the external API and their DynamoDB item form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import iso, parse_iso
+
+# Field name -> required Python type. bool is rejected where int is expected.
+REQUIRED_FIELDS: dict[str, type] = {
+    "id": str,
+    "name": str,
+    "email": str,
+    "amountCents": int,
+    "category": str,
+    "status": str,
+    "createdAt": str,
+    "updatedAt": str,
+}
+
+
+@dataclass(frozen=True)
+class Invalid:
+    record_id: str | None
+    reason: str
+
+
+def validate(raw: Any) -> dict[str, Any] | Invalid:
+    """The record in canonical form, or why it cannot be stored."""
+    if not isinstance(raw, dict):
+        return Invalid(None, f"record is a {type(raw).__name__}, not an object")
+    record_id = raw.get("id") if isinstance(raw.get("id"), str) else None
+    for field, expected in REQUIRED_FIELDS.items():
+        value = raw.get(field)
+        if value is None:
+            return Invalid(record_id, f"missing field {field}")
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            actual = type(value).__name__
+            return Invalid(record_id, f"field {field} is {actual}, not {expected.__name__}")
+    if not raw["id"].strip():
+        return Invalid(None, "field id is empty")
+    clean = {field: raw[field] for field in REQUIRED_FIELDS}
+    for field in ("createdAt", "updatedAt"):
+        try:
+            clean[field] = iso(parse_iso(raw[field]))
+        except ValueError:
+            return Invalid(record_id, f"field {field} is not an ISO 8601 instant")
+    return clean
+
+
+def latest_per_id(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per id, the most recently updated; BatchWriteItem rejects repeated keys."""
+    newest: dict[str, dict[str, Any]] = {}
+    for record in records:
+        held = newest.get(record["id"])
+        if held is None or record["updatedAt"] >= held["updatedAt"]:
+            newest[record["id"]] = record
+    return list(newest.values())
+
+
+def to_item(record: dict[str, Any], sync_id: str, synced_at: str, cutoff: str) -> dict[str, Any]:
+    """The stored item. An active one carries `activeDay` (the UTC date of its last
+    update), which files it in that day's partition of the sparse retention index; a
+    record already past retention when it arrives is stored archived."""
+    item = {**record, "syncId": sync_id, "syncedAt": synced_at}
+    if record["updatedAt"] < cutoff:
+        item.update(isActive=False, archivedAt=synced_at)
+    else:
+        item.update(isActive=True, activeDay=record["updatedAt"][:10])
+    return item

@@ -1,0 +1,157 @@
+"""The embedded AWS: moto's server in this process, on a free loopback port.
+
+A WSGI middleware counts the time spent answering AWS calls, so a run can say how much
+of its wall time went to the emulated AWS rather than to the function or the harness.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import boto3
+import httpx
+from botocore.config import Config as BotoConfig
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+class _TimedApp:
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self.seconds = 0.0
+        self.requests = 0
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        started = time.perf_counter()
+        result = self._app(environ, start_response)
+        try:
+            body = list(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        elapsed = time.perf_counter() - started
+        with self._lock:
+            self.seconds += elapsed
+            self.requests += 1
+        return body
+
+
+@dataclass(frozen=True)
+class BackendUsage:
+    requests: int
+    seconds: float
+
+
+class EmbeddedBackend:
+    """moto server on 127.0.0.1; moto's state is per process, so one at a time."""
+
+    name = "embedded"
+
+    def __init__(self, region: str = REGION) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from . import moto_speedups
+
+        moto_speedups.apply()
+
+        class _Dispatcher(DomainDispatcherApplication):
+            """Remembers which service answers a host: moto walks its package
+            directory on disk to find out, on every request."""
+
+            def __init__(self) -> None:
+                super().__init__(create_backend_app)
+                self._backend_by_host: dict[str | None, Any] = {}
+
+            def get_backend_for_host(self, host: str | None) -> Any:
+                if host not in self._backend_by_host:
+                    self._backend_by_host[host] = super().get_backend_for_host(host)
+                return self._backend_by_host[host]
+
+        class _Handler(MotoRequestHandler):
+            # Headers and body go out in separate writes; with Nagle on, the body can
+            # wait for the client's delayed ACK.
+            disable_nagle_algorithm = True
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.region = region
+        self.account = ACCOUNT
+        self._app = _TimedApp(_Dispatcher())
+        self._server = make_server(
+            "127.0.0.1", 0, self._app, threaded=True, request_handler=_Handler
+        )
+        self.endpoint_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> EmbeddedBackend:
+        self._thread.start()
+        self.reset()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=10)
+        self._server.server_close()
+
+    def reset(self) -> None:
+        """Forget every resource: moto's backends are global to the process."""
+        httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+
+    def usage(self) -> BackendUsage:
+        return BackendUsage(self._app.requests, self._app.seconds)
+
+    def table_items(self, table: str) -> list[dict[str, Any]]:
+        """A table's items in DynamoDB JSON, read from moto's model in this process.
+
+        What a Scan returns, without moto serialising every page: that costs seconds
+        per thousand items.
+        """
+        from moto.dynamodb.models import dynamodb_backends
+
+        model = dynamodb_backends[self.account][self.region].get_table(table)
+        return [item.to_json()["Attributes"] for item in model.all_items()]
+
+    def environment(self) -> dict[str, str]:
+        """What a process needs to reach this backend with boto3 and nothing else."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            **CREDENTIALS,
+        }
+
+    def client(self, service: str) -> Any:
+        return boto3.session.Session(
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=self.region,
+        ).client(
+            service,
+            endpoint_url=self.endpoint_url,
+            config=BotoConfig(retries={"total_max_attempts": 2}),
+        )
+
+    def __enter__(self) -> EmbeddedBackend:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

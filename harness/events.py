@@ -1,0 +1,58 @@
+"""What AWS hands the function: the scheduled event and a Lambda-like context."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .clock import VirtualClock
+
+
+def iso_z(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def seeded_uuid(rng: random.Random) -> str:
+    """A version-4 UUID drawn from `rng`, so a seed fixes every id of a run."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def scheduled_event(
+    *, event_id: str, rule_arn: str, account: str, region: str, time: datetime
+) -> dict[str, Any]:
+    """The EventBridge "Scheduled Event" a rule sends to its Lambda target."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account,
+        "time": iso_z(time),
+        "region": region,
+        "resources": [rule_arn],
+        "detail": {},
+    }
+
+
+@dataclass
+class LambdaContext:
+    """The attributes and method of the Python runtime's context that functions use.
+
+    The remaining time counts down on the virtual clock from the invocation's start.
+    """
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    clock: VirtualClock
+    deadline: datetime
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - self.clock.now()).total_seconds() * 1000))

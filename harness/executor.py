@@ -1,0 +1,158 @@
+"""Running the handler: the in-process executor and what an invocation yields.
+
+In-process is the fast path: the handler is imported once (a warm container that never
+goes cold), the Lambda environment is applied to this process for the executor's
+lifetime, and stdout is captured per invocation as CloudWatch Logs would capture it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import json
+import os
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Literal
+
+from .clock import VirtualClock
+from .errors import BadInput
+from .events import LambdaContext
+
+Status = Literal["succeeded", "function_error", "timeout"]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    arn: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    environment: Mapping[str, str]
+
+
+@dataclass
+class InvocationResult:
+    status: Status
+    duration_ms: int  # virtual time the invocation took
+    wall_ms: float
+    request_id: str
+    response: Any = None
+    error: str | None = None
+    logs: list[str] = field(default_factory=list)
+
+
+def load_handler(handler: str) -> Callable[[Any, Any], Any]:
+    module_name, _, attribute = handler.rpartition(".")
+    if not module_name:
+        raise BadInput(f"handler {handler!r} must look like package.module.function")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BadInput(f"handler module {module_name!r} cannot be imported: {exc}") from None
+    target = getattr(module, attribute, None)
+    if not callable(target):
+        raise BadInput(f"handler {handler!r}: {module_name} has no function {attribute!r}")
+    return target  # type: ignore[no-any-return]
+
+
+class InProcessExecutor:
+    name = "inprocess"
+
+    def __init__(
+        self,
+        function: FunctionSpec,
+        *,
+        clock: VirtualClock,
+        runtime_environment: Mapping[str, str],
+    ) -> None:
+        self._function = function
+        self._clock = clock
+        self._environment = {
+            **runtime_environment,
+            **function.environment,
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "_HANDLER": function.handler,
+        }
+        self._saved_environment: dict[str, str] | None = None
+        self._handler: Callable[[Any, Any], Any] | None = None
+
+    def __enter__(self) -> InProcessExecutor:
+        self._saved_environment = dict(os.environ)
+        os.environ.update(self._environment)
+        self._handler = load_handler(self._function.handler)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._saved_environment is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_environment)
+
+    def context(self, request_id: str) -> LambdaContext:
+        function = self._function
+        return LambdaContext(
+            function_name=function.name,
+            function_version="$LATEST",
+            invoked_function_arn=function.arn,
+            memory_limit_in_mb=function.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{function.name}",
+            log_stream_name="harness/[$LATEST]inprocess",
+            clock=self._clock,
+            deadline=self._clock.now() + timedelta(seconds=function.timeout_seconds),
+        )
+
+    def invoke(self, event: dict[str, Any], request_id: str) -> InvocationResult:
+        assert self._handler is not None, "use the executor as a context manager"
+        context = self.context(request_id)
+        started_virtual = self._clock.now()
+        started_wall = time.perf_counter()
+        captured = io.StringIO()
+        response: Any = None
+        error: str | None = None
+        with contextlib.redirect_stdout(captured):
+            try:
+                response = self._handler(event, context)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                # The runtime's own error record, as Lambda logs it.
+                print(
+                    json.dumps(
+                        {
+                            "errorMessage": str(exc),
+                            "errorType": type(exc).__name__,
+                            "requestId": request_id,
+                            "stackTrace": traceback.format_tb(exc.__traceback__),
+                        }
+                    )
+                )
+        wall_ms = (time.perf_counter() - started_wall) * 1000
+        duration_ms = int((self._clock.now() - started_virtual).total_seconds() * 1000)
+        status: Status = "succeeded" if error is None else "function_error"
+        if duration_ms > self._function.timeout_seconds * 1000:
+            # Lambda would have stopped the function here; its work past this point is
+            # what a real timeout leaves half-done.
+            status = "timeout"
+            error = f"Task timed out after {self._function.timeout_seconds:.2f} seconds"
+        return InvocationResult(
+            status=status,
+            duration_ms=min(duration_ms, self._function.timeout_seconds * 1000),
+            wall_ms=wall_ms,
+            request_id=request_id,
+            response=response,
+            error=error,
+            logs=captured.getvalue().splitlines(),
+        )

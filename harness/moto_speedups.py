@@ -1,0 +1,197 @@
+"""Behaviour-preserving speed-ups for moto's DynamoDB model, applied by the embedded backend.
+
+Profiling a year of a daily sync showed moto's DynamoDB, not the function or the harness,
+taking the wall time, for three reasons that grow with the table:
+- every Query and Scan sorts the whole table with `DynamoType.__lt__`, which rebuilds
+  each value (`cast_value`) on every comparison: n log n conversions instead of n;
+- GSI queries sort the candidates the same way, after sorting the whole table first
+  only to filter it by the index's hash key;
+- comparing two string values goes through `cast_value` on both sides;
+- the response serializer asks six alias providers, built anew for every value, which
+  key to read from a plain dict before trying the key itself;
+- an item's 400 KB limit is re-checked on every attribute insert, by re-measuring every
+  attribute already present: quadratic in the attribute count.
+
+The replacements sort by the same cast values computed once per item (the order is
+identical: `__lt__` compares exactly those values), skip the first sort in GSI queries
+(the candidates are fully re-sorted by a total order, so the input order cannot show),
+compare strings, binaries and booleans directly (their cast value is the value), work
+out the candidate keys for a plain dict once per (key, shape) instead of per value
+(what the providers answer for a dict depends on nothing else), and
+check the size limit once per item (sizes are non-negative, so a prefix passes the
+limit only if the whole item does). tests/test_moto_speedups.py compares them with moto's originals.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import moto
+
+PATCHED_VERSION = "5.2.5"
+_applied = False
+_originals: dict[tuple[type, str], Any] = {}
+_PLAIN_TYPES = frozenset({"S", "B", "BOOL"})
+_in_index_query = threading.local()
+
+
+def _patch(owner: type, name: str, replacement: Any) -> None:
+    _originals[(owner, name)] = owner.__dict__[name]
+    setattr(owner, name, replacement)
+
+
+@contextmanager
+def disabled() -> Iterator[None]:
+    """moto as released, for the duration (tests compare the two)."""
+    patched = {(owner, name): owner.__dict__[name] for owner, name in _originals}
+    for (owner, name), original in _originals.items():
+        setattr(owner, name, original)
+    try:
+        yield
+    finally:
+        for (owner, name), replacement in patched.items():
+            setattr(owner, name, replacement)
+
+
+def apply() -> bool:
+    """Install the speed-ups once; returns False (leaving moto alone) on another version."""
+    global _applied
+    if _applied:
+        return True
+    if moto.__version__ != PATCHED_VERSION:
+        return False
+    from moto.core import serialize
+    from moto.core.constants import MISSING
+    from moto.core.utils import get_value
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type, table
+    from moto.dynamodb.models.utilities import bytesize
+
+    DynamoType, Item, LimitedSizeDict = (
+        dynamo_type.DynamoType,
+        dynamo_type.Item,
+        dynamo_type.LimitedSizeDict,
+    )
+
+    original_eq, original_ne, original_lt = DynamoType.__eq__, DynamoType.__ne__, DynamoType.__lt__
+    original_query = table.Table.query
+    original_hash = DynamoType.__hash__
+
+    def eq(self: Any, other: Any) -> bool:
+        if self.type == other.type and self.type in _PLAIN_TYPES:
+            return bool(self.value == other.value)
+        return bool(original_eq(self, other))
+
+    def ne(self: Any, other: Any) -> bool:
+        if self.type == other.type and self.type in _PLAIN_TYPES:
+            return bool(self.value != other.value)
+        return bool(original_ne(self, other))
+
+    def lt(self: Any, other: Any) -> bool:
+        if self.type == other.type and self.type in _PLAIN_TYPES:
+            return bool(self.value < other.value)
+        return bool(original_lt(self, other))
+
+    query_index_position = 7  # Table.query(hash_key, ..., projection_expressions, index_name
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = (
+            args[query_index_position]
+            if len(args) > query_index_position
+            else kwargs.get("index_name")
+        )
+        _in_index_query.active = index_name is not None
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            _in_index_query.active = False
+
+    def all_items(self: Any) -> list[Any]:
+        items: list[Any] = []
+        for hash_set in self.items.values():
+            if self.range_key_attr:
+                items.extend(hash_set.values())
+            else:
+                items.append(hash_set)
+        if getattr(_in_index_query, "active", False):
+            return items
+        return sorted(
+            items,
+            key=lambda x: (
+                (x.hash_key.cast_value, x.range_key.cast_value)
+                if x.range_key
+                else x.hash_key.cast_value
+            ),
+        )
+
+    def sorted_items(
+        self: Any, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Any]
+    ) -> list[Any]:
+        attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+        items.sort(key=lambda x: tuple(x.attrs[key].cast_value for key in attrs))
+        return items
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        built = LimitedSizeDict.__new__(LimitedSizeDict)
+        dict.__init__(built)
+        total = 0
+        for key, value in attrs.items():
+            typed = DynamoType(value)
+            total += bytesize(key) + typed.size()
+            dict.__setitem__(built, key, typed)
+        if total > 405000:  # moto's limit, checked once instead of per attribute
+            raise ItemSizeTooLarge
+        self.attrs = built
+
+    picker = serialize.AttributePicker
+    original_pick = picker.__call__
+    providers = serialize.DEFAULT_ALIAS_PROVIDERS
+    candidates_by_shape: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def pick(self: Any, context: Any) -> Any:
+        obj = context.obj
+        if type(obj) is not dict or self.alias_providers is not providers:
+            return original_pick(self, context)
+        # For a plain dict the candidate keys depend only on the key and its shape
+        # (dicts have no Meta and one class name), so they are worked out once.
+        shape = context.shape
+        parent = getattr(shape, "parent", None)
+        cache_key = (
+            type(self),
+            context.service_model.service_name,
+            context.key,
+            getattr(shape, "name", None),
+            getattr(parent, "name", None),
+        )
+        candidates = candidates_by_shape.get(cache_key)
+        if candidates is None:
+            candidates = tuple(self.get_possible_keys(context))
+            candidates_by_shape[cache_key] = candidates
+        value = None
+        for candidate in candidates:
+            found = get_value(obj, candidate, MISSING)
+            if found is not MISSING:
+                value = found
+                break
+        key_path = f"{context.key_path}.{context.key}"
+        for transform_path, transform in self.response_transformers.items():
+            if key_path.endswith(transform_path):
+                return transform(value)
+        return value
+
+    _patch(picker, "__call__", pick)
+    _patch(DynamoType, "__eq__", eq)
+    _patch(DynamoType, "__ne__", ne)
+    _patch(DynamoType, "__lt__", lt)
+    _patch(DynamoType, "__hash__", original_hash)  # defining __eq__ would drop it
+    _patch(table.Table, "query", query)
+    _patch(table.Table, "all_items", all_items)
+    _patch(table.Table, "sorted_items", sorted_items)
+    _patch(Item, "__init__", item_init)
+    _applied = True
+    return True

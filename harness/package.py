@@ -1,0 +1,23 @@
+"""Build the function's deployment zip: `function/` as it sits in the repository."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+FUNCTION_ROOT = Path(__file__).resolve().parent.parent / "function"
+# Fixed timestamps keep the zip (and so its CodeSha256) byte-for-byte reproducible.
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def build_function_zip(root: Path = FUNCTION_ROOT) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(root.rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            info = zipfile.ZipInfo(str(path.relative_to(root.parent)), date_time=_EPOCH)
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()

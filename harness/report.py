@@ -1,0 +1,128 @@
+"""The run report: `report.json`, `tables/<table>.jsonl`, `logs.jsonl`, and the summary.
+
+`report.json` follows the contract in ARCHITECTURE.md: schedule, start, end, seed,
+wall_seconds, virtual_seconds, fires (scheduled_time, outcome, attempts, sync_id,
+records_processed) and totals; everything else is extra.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from boto3.dynamodb.types import TypeDeserializer
+from rich.table import Table
+
+Outcome = Literal["succeeded", "failed", "dlq"]
+_deserializer = TypeDeserializer()
+
+
+@dataclass
+class Attempt:
+    at: str
+    status: str
+    duration_ms: int
+    error: str | None
+    request_id: str
+    wall_ms: float
+
+
+@dataclass
+class Fire:
+    scheduled_time: str
+    event_id: str
+    outcome: Outcome
+    attempts: list[Attempt] = field(default_factory=list)
+    sync_id: str | None = None
+    records_processed: int = 0
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Python values as plain JSON ones."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        items = [plain(v) for v in value]
+        return sorted(items) if isinstance(value, set) else items
+    if isinstance(value, bytes | bytearray):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+def dump_table(raw_items: list[dict[str, Any]], key: str, path: Path) -> list[dict[str, Any]]:
+    """Write a table's final contents (DynamoDB JSON in), one plain JSON item a line,
+    sorted by key; returns them."""
+    items = [plain({k: _deserializer.deserialize(v) for k, v in raw.items()}) for raw in raw_items]
+    items.sort(key=lambda item: str(item.get(key, "")))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(item, sort_keys=True) + "\n")
+    return items
+
+
+def totals(fires: list[Fire]) -> dict[str, int]:
+    attempts = [a for f in fires for a in f.attempts]
+    return {
+        "fires": len(fires),
+        "succeeded": sum(f.outcome == "succeeded" for f in fires),
+        "failed": sum(f.outcome == "failed" for f in fires),
+        "dlq": sum(f.outcome == "dlq" for f in fires),
+        "attempts": len(attempts),
+        "function_errors": sum(a.status == "function_error" for a in attempts),
+        "timeouts": sum(a.status == "timeout" for a in attempts),
+        "records_processed": sum(f.records_processed for f in fires),
+    }
+
+
+def write_report(report: dict[str, Any], report_dir: Path) -> Path:
+    path = report_dir / "report.json"
+    path.write_text(json.dumps(report, indent=1, default=_default) + "\n", encoding="utf-8")
+    return path
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def summary_table(report: dict[str, Any]) -> Table:
+    t = report["totals"]
+    timing = report["timing"]
+    table = Table(title="Run summary", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("schedule", f"{report['schedule']} ({report['timezone']})")
+    table.add_row("period", f"{report['start']} to {report['end']}")
+    table.add_row("seed / executor", f"{report['seed']} / {report['executor']}")
+    table.add_row(
+        "fires",
+        f"{t['fires']}: [green]{t['succeeded']} succeeded[/]"
+        + (f", [red]{t['failed']} failed[/]" if t["failed"] else "")
+        + (f", [magenta]{t['dlq']} dead-lettered[/]" if t["dlq"] else ""),
+    )
+    table.add_row(
+        "attempts",
+        f"{t['attempts']} ({t['function_errors']} function errors, {t['timeouts']} timeouts)",
+    )
+    table.add_row("records processed", str(t["records_processed"]))
+    for name, stats in report["tables"].items():
+        detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")
+        table.add_row(f"table {name}", detail)
+    table.add_row(
+        "time",
+        f"{report['virtual_seconds'] / 86400:.1f} virtual days in {report['wall_seconds']:.1f} s"
+        f" wall (x{report['compression_ratio']:,.0f})",
+    )
+    table.add_row(
+        "wall time spent in",
+        f"embedded AWS {timing['backend_share']:.0%}, function {timing['function_share']:.0%},"
+        f" harness {timing['harness_share']:.0%}",
+    )
+    return table

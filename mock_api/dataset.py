@@ -1,0 +1,124 @@
+"""A deterministic dataset of records that change over logical time.
+
+Every day after `origin` some records are created and some earlier ones updated; what
+happens on a day is a pure function of (seed, origin, day), so any window of changes,
+and the ground truth a test compares a table with, can be recomputed at will.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+DAY = timedelta(days=1)
+CATEGORIES = ("retail", "wholesale", "online", "partner", "internal")
+STATUSES = ("active", "pending", "suspended", "closed")
+FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia")
+LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Perlman")
+UPDATE_LOOKBACK_DAYS = 180
+
+
+@dataclass(frozen=True, order=True)
+class Change:
+    at: datetime
+    record_id: str
+    created_at: datetime = field(compare=False)
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    seed: int = 1
+    origin: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    changes_per_day: int = 100
+
+    def __post_init__(self) -> None:
+        if self.origin.tzinfo is None:
+            raise ValueError("origin must be timezone-aware")
+        if self.changes_per_day < 1:
+            raise ValueError("changes_per_day must be at least 1")
+
+    # -- the generative model ------------------------------------------------------
+    def _day_start(self, day: int) -> datetime:
+        return self.origin + day * DAY
+
+    def _counts(self, day: int) -> tuple[int, int]:
+        """(records created, records updated) on `day`."""
+        rng = random.Random(f"{self.seed}:counts:{day}")
+        total = rng.randint(self.changes_per_day * 4 // 5, self.changes_per_day * 6 // 5)
+        updates = 0 if day == 0 else total * rng.randint(25, 45) // 100
+        return total - updates, updates
+
+    def _creation_time(self, day: int, index: int) -> datetime:
+        offset = random.Random(f"{self.seed}:created:{day}:{index}").randrange(86400)
+        return self._day_start(day) + timedelta(seconds=offset)
+
+    def changes_on(self, day: int) -> tuple[Change, ...]:
+        return _changes_on(self, day)
+
+    def _generate_day(self, day: int) -> tuple[Change, ...]:
+        if day < 0:
+            return ()
+        created, updated = self._counts(day)
+        changes = []
+        for index in range(created):
+            at = self._creation_time(day, index)
+            changes.append(Change(at, record_id(day, index), at))
+        rng = random.Random(f"{self.seed}:updates:{day}")
+        start = self._day_start(day)
+        for _ in range(updated):
+            born = rng.randint(max(0, day - UPDATE_LOOKBACK_DAYS), day - 1)
+            index = rng.randrange(self._counts(born)[0])
+            at = start + timedelta(seconds=rng.randrange(86400))
+            changes.append(Change(at, record_id(born, index), self._creation_time(born, index)))
+        return tuple(sorted(changes))
+
+    def record(self, change: Change) -> dict[str, Any]:
+        """The record's content as of `change`: a pure function of the seed and change."""
+        rng = random.Random(f"{self.seed}:{change.record_id}:{_iso(change.at)}")
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        return {
+            "id": change.record_id,
+            "name": f"{first} {last}",
+            "email": f"{first}.{last}{rng.randrange(1000)}@example.com".lower(),
+            "amountCents": rng.randrange(100, 5_000_000),
+            "category": rng.choice(CATEGORIES),
+            "status": rng.choice(STATUSES),
+            "createdAt": _iso(change.created_at),
+            "updatedAt": _iso(change.at),
+        }
+
+    # -- queries -------------------------------------------------------------------
+    def _days_touching(self, since: datetime | None, until: datetime) -> range:
+        first = 0 if since is None else max(0, (since - self.origin) // DAY)
+        last = (until - self.origin) // DAY
+        return range(first, last + 1)
+
+    def changed_between(self, since: datetime | None, until: datetime) -> list[dict[str, Any]]:
+        """Records changed in (since, until], each as of its last change in the window,
+        sorted by (updatedAt, id)."""
+        latest: dict[str, Change] = {}
+        for day in self._days_touching(since, until):
+            for change in self.changes_on(day):
+                if (since is None or change.at > since) and change.at <= until:
+                    latest[change.record_id] = change
+        return [self.record(c) for c in sorted(latest.values())]
+
+    def state_at(self, t: datetime) -> dict[str, dict[str, Any]]:
+        """Ground truth: every record that exists at `t`, as of its last change."""
+        return {record["id"]: record for record in self.changed_between(None, t)}
+
+
+def record_id(day: int, index: int) -> str:
+    return f"rec-{day:05d}-{index:04d}"
+
+
+@lru_cache(maxsize=4096)
+def _changes_on(dataset: Dataset, day: int) -> tuple[Change, ...]:
+    return dataset._generate_day(day)

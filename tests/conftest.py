@@ -1,0 +1,128 @@
+"""Shared fixtures: one embedded AWS per test session, a fresh stack per test."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from harness.backend import EmbeddedBackend
+from harness.clock import VirtualClock
+from harness.events import scheduled_event, seeded_uuid
+from harness.executor import FunctionSpec, InProcessExecutor, InvocationResult
+from harness.report import plain
+from harness.runner import function_runtime
+from harness.stack import HANDLER, Deployed, StackSpec, provision
+from mock_api import BackgroundServer, Dataset, create_app
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+TOKEN = "tok_test_secret_value_1234"
+
+
+@dataclass
+class Stack:
+    backend: EmbeddedBackend
+    clock: VirtualClock
+    dataset: Dataset
+    deployed: Deployed
+    executor: InProcessExecutor
+    rng: random.Random
+
+    def invoke(self, at: datetime, *, request_id: str | None = None) -> InvocationResult:
+        """Deliver the scheduled event for `at`, as the rule would."""
+        if at > self.clock.now():
+            self.clock.advance_to(at)
+        event = scheduled_event(
+            event_id=seeded_uuid(self.rng),
+            rule_arn=self.deployed.rule_arn,
+            account=self.backend.account,
+            region=self.backend.region,
+            time=at,
+        )
+        return self.executor.invoke(event, request_id or seeded_uuid(self.rng))
+
+    def table(self, name: str) -> dict[str, dict[str, Any]]:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        key = "id" if name == self.deployed.spec.records_table else "syncId"
+        deserializer = TypeDeserializer()
+        items = (
+            plain({k: deserializer.deserialize(v) for k, v in raw.items()})
+            for raw in self.backend.table_items(name)
+        )
+        return {item[key]: item for item in items}
+
+    def records(self) -> dict[str, dict[str, Any]]:
+        return self.table(self.deployed.spec.records_table)
+
+    def syncs(self) -> dict[str, dict[str, Any]]:
+        return {
+            key: item
+            for key, item in self.table(self.deployed.spec.sync_table).items()
+            if not key.startswith("lease#")
+        }
+
+
+@pytest.fixture(scope="session")
+def backend() -> Iterator[EmbeddedBackend]:
+    with EmbeddedBackend() as embedded:
+        yield embedded
+
+
+MakeStack = Callable[..., Any]
+
+
+@pytest.fixture
+def make_stack(backend: EmbeddedBackend) -> Iterator[MakeStack]:
+    """`with make_stack(env={...}, app=...) as stack:` a freshly provisioned stack."""
+
+    @contextmanager
+    def factory(
+        *,
+        env: dict[str, str] | None = None,
+        app: Any = None,
+        changes_per_day: int = 40,
+        seed: int = 7,
+        timeout_seconds: int = 300,
+    ) -> Iterator[Stack]:
+        backend.reset()
+        clock = VirtualClock(START)
+        dataset = Dataset(seed=seed, origin=START, changes_per_day=changes_per_day)
+        api_app = app or create_app(dataset, token=TOKEN, clock=clock)
+        with BackgroundServer(api_app) as api:
+            spec = StackSpec(timeout_seconds=timeout_seconds)
+            deployed = provision(
+                backend,
+                spec,
+                schedule_expression="cron(0 2 * * ? *)",
+                api_url=api.url,
+                api_token=TOKEN,
+            )
+            function = FunctionSpec(
+                name=spec.function_name,
+                arn=deployed.function_arn,
+                handler=HANDLER,
+                timeout_seconds=spec.timeout_seconds,
+                memory_mb=spec.memory_mb,
+                environment={**deployed.environment, **(env or {})},
+            )
+            with (
+                function_runtime(clock),
+                InProcessExecutor(
+                    function, clock=clock, runtime_environment=backend.environment()
+                ) as executor,
+            ):
+                yield Stack(backend, clock, dataset, deployed, executor, random.Random(1))
+
+    yield factory
+
+
+@pytest.fixture
+def stack(make_stack: MakeStack) -> Iterator[Stack]:
+    with make_stack() as built:
+        yield built
