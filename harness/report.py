@@ -8,7 +8,7 @@ records_processed) and totals; everything else is extra.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -82,14 +82,8 @@ def totals(fires: list[Fire]) -> dict[str, int]:
 
 def write_report(report: dict[str, Any], report_dir: Path) -> Path:
     path = report_dir / "report.json"
-    path.write_text(json.dumps(report, indent=1, default=_default) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return path
-
-
-def _default(value: Any) -> Any:
-    if hasattr(value, "__dataclass_fields__"):
-        return asdict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def summary_table(report: dict[str, Any]) -> Table:

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -155,26 +155,15 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             spec.records_table: _record_stats(tables[spec.records_table]),
             spec.sync_table: {"items": len(tables[spec.sync_table])},
         },
-        "fires": fires,
+        "fires": [asdict(fire) for fire in fires],
     }
     path = write_report(report, report_dir)
-    return RunResult(
-        report=json.loads(json.dumps(report, default=_as_dict)),
-        report_path=path,
-        tables=tables,
-        dataset=dataset,
-    )
+    return RunResult(report=report, report_path=path, tables=tables, dataset=dataset)
 
 
 def print_summary(result: RunResult, console: Console) -> None:
     console.print(summary_table(result.report))
     console.print(f"Report: [bold]{result.report_path}[/]")
-
-
-def _as_dict(value: Any) -> Any:
-    from dataclasses import asdict
-
-    return asdict(value)
 
 
 def _check(options: RunOptions) -> None:

@@ -1,0 +1,161 @@
+"""Benchmark for `harness run` over a year of a daily schedule (issue: the spine).
+
+Prints, from runs made side by side in this process:
+1. the wall time of `harness run --days 365` on the default dataset, its compression
+   ratio (virtual seconds / wall seconds), and the share of the firing loop spent in the
+   embedded AWS, in the function (with the mock API) and in the harness;
+2. the harness's overhead: that loop against a plain loop calling the handler with the
+   same events on the same backend (target: ratio under 1.10);
+3. retention's access pattern: ScannedCount of the cleanup step at day 30 and day 365 of
+   one run (target: day 365 at most 1.5x day 30). The default 90-day retention archives
+   nothing by day 30, so this run keeps 7 days.
+
+Usage: .venv/bin/python bench/bench_run.py [--days N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from harness.backend import EmbeddedBackend
+from harness.clock import VirtualClock
+from harness.events import scheduled_event, seeded_uuid
+from harness.executor import FunctionSpec, InProcessExecutor, load_handler
+from harness.runner import DEFAULT_START, RunOptions, function_runtime, run
+from harness.schedules import fire_times, parse_schedule
+from harness.stack import HANDLER, StackSpec, provision
+from mock_api import BackgroundServer, Dataset, create_app
+
+SCHEDULE = "cron(0 2 * * ? *)"
+
+
+def harness_run(days: float, report_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    result = run(
+        RunOptions(
+            schedule=SCHEDULE,
+            days=days,
+            seed=1,
+            report_dir=report_dir,
+            environment=env,
+            show_progress=False,
+        )
+    )
+    return result.report
+
+
+def plain_loop(days: float) -> tuple[float, float]:
+    """(setup + loop, loop) seconds of a bare loop over the same occurrences, with the
+    same seeded ids, against the same backend, mock API and stack."""
+    started = time.perf_counter()
+    start = DEFAULT_START
+    occurrences = list(
+        fire_times(parse_schedule(SCHEDULE, anchor=start), start, start + timedelta(days=days))
+    )
+    rng = random.Random(1)
+    clock = VirtualClock(start)
+    token = f"tok_{rng.getrandbits(96):024x}"
+    spec = StackSpec()
+    with (
+        EmbeddedBackend() as backend,
+        BackgroundServer(
+            create_app(Dataset(seed=1, origin=start), token=token, clock=clock)
+        ) as api,
+    ):
+        deployed = provision(
+            backend, spec, schedule_expression=SCHEDULE, api_url=api.url, api_token=token
+        )
+        function = FunctionSpec(
+            spec.function_name,
+            deployed.function_arn,
+            HANDLER,
+            spec.timeout_seconds,
+            spec.memory_mb,
+            deployed.environment,
+        )
+        executor = InProcessExecutor(
+            function, clock=clock, runtime_environment=backend.environment()
+        )
+        handler = load_handler(HANDLER)
+        with function_runtime(clock), executor, contextlib.redirect_stdout(io.StringIO()):
+            loop_started = time.perf_counter()
+            for at in occurrences:
+                clock.advance_to(at)
+                event = scheduled_event(
+                    event_id=seeded_uuid(rng),
+                    rule_arn=deployed.rule_arn,
+                    account=backend.account,
+                    region=backend.region,
+                    time=at,
+                )
+                with contextlib.suppress(Exception):
+                    handler(event, executor.context(seeded_uuid(rng)))
+            loop = time.perf_counter() - loop_started
+    return time.perf_counter() - started, loop
+
+
+def scanned_by_day(report_dir: Path, start: datetime) -> dict[int, int]:
+    scanned: dict[int, int] = {}
+    for line in (report_dir / "logs.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("event") == "RETENTION_COMPLETED":
+            at = datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00"))
+            scanned[(at - start).days + 1] = entry["metadata"]["scanned"]
+    return scanned
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=float, default=365)
+    days = parser.parse_args().days
+    out = Path(tempfile.mkdtemp(prefix="bench-run-"))
+
+    print(f"1/3 harness run, {days:g} days, default configuration ...", flush=True)
+    report = harness_run(days, out / "default", {})
+    timing = report["timing"]
+    print(f"2/3 plain loop over the same {report['totals']['fires']} events ...", flush=True)
+    plain_total, plain_loop_seconds = plain_loop(days)
+    print("3/3 harness run with KEEP_RECORDS_DAYS=7 for the retention pattern ...", flush=True)
+    retention_report = harness_run(days, out / "retention", {"KEEP_RECORDS_DAYS": "7"})
+    scanned = scanned_by_day(out / "retention", DEFAULT_START.astimezone(UTC))
+    last_day = max(scanned)
+
+    print()
+    print(f"harness run --days {days:g} (daily, default dataset ~100 changes/day)")
+    print(f"  wall time                {report['wall_seconds']:8.1f} s   (target < 120 s)")
+    print(f"  compression              {report['compression_ratio']:8,.0f} x (virtual s / wall s)")
+    print(f"  records table at the end {report['tables']['SyncRecords']['items']:8d} items")
+    print(
+        f"  firing loop {timing['loop_seconds']:.1f} s: embedded AWS {timing['backend_share']:.0%},"
+        f" function + mock API {timing['function_share']:.0%},"
+        f" harness {timing['harness_share']:.0%}"
+    )
+    print("harness overhead (same events, same backend)")
+    print(
+        f"  harness loop {timing['loop_seconds']:.1f} s vs plain loop {plain_loop_seconds:.1f} s:"
+        f" ratio {timing['loop_seconds'] / plain_loop_seconds:.3f} (target < 1.10)"
+    )
+    print(
+        f"  whole run {report['wall_seconds']:.1f} s vs plain set-up + loop {plain_total:.1f} s:"
+        f" ratio {report['wall_seconds'] / plain_total:.3f}"
+    )
+    print("retention ScannedCount (KEEP_RECORDS_DAYS=7, one run)")
+    day30, dayn = scanned.get(30, 0), scanned[last_day]
+    ratio = dayn / day30 if day30 else float("inf")
+    print(f"  day 30: {day30}   day {last_day}: {dayn}   ratio {ratio:.2f} (target <= 1.5)")
+    print(f"  records table: {retention_report['tables']['SyncRecords']['items']} items at the end")
+    print(f"reports in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
