@@ -53,7 +53,7 @@ def run_sync(
     if existing and existing.get("status") == "success":
         # A duplicate or retried delivery of an occurrence that already succeeded.
         logger.info("SYNC_ALREADY_COMPLETED", syncId=sync_id)
-        return SyncOutcome(sync_id, "skipped", int(existing.get("recordCount", 0)), 0, 0, 0, 0)
+        return SyncOutcome(sync_id, "skipped", 0, 0, 0, 0, 0)
     held_until = store.acquire_lease(config.source, request_id, iso(started), iso(lease_until))
     if held_until is not None:
         logger.warn("SYNC_IN_PROGRESS", syncId=sync_id, leaseHeldUntil=held_until)
@@ -67,7 +67,10 @@ def run_sync(
             _record_failure(store, base, clock, started, exc, logger)
             raise
     finally:
-        store.release_lease(config.source, request_id)
+        try:
+            store.release_lease(config.source, request_id)
+        except Exception as exc:  # it expires at this invocation's deadline anyway
+            logger.error("LEASE_NOT_RELEASED", error=f"{type(exc).__name__}: {exc}")
 
 
 def _sync(

@@ -9,6 +9,8 @@ taking the wall time, for three reasons that grow with the table:
 - comparing two string values goes through `cast_value` on both sides;
 - the response serializer asks six alias providers, built anew for every value, which
   key to read from a plain dict before trying the key itself;
+- the request parser visits all ten members of every AttributeValue to find the one
+  that is there;
 - an item's 400 KB limit is re-checked on every attribute insert, by re-measuring every
   attribute already present: quadratic in the attribute count.
 
@@ -17,7 +19,8 @@ identical: `__lt__` compares exactly those values), skip the first sort in GSI q
 (the candidates are fully re-sorted by a total order, so the input order cannot show),
 compare strings, binaries and booleans directly (their cast value is the value), work
 out the candidate keys for a plain dict once per (key, shape) instead of per value
-(what the providers answer for a dict depends on nothing else), and
+(what the providers answer for a dict depends on nothing else), parse a one-key JSON
+structure by looking its key up (the result holds that one member either way), and
 check the size limit once per item (sizes are non-negative, so a prefix passes the
 limit only if the whole item does). tests/test_moto_speedups.py compares them with moto's originals.
 """
@@ -63,7 +66,7 @@ def apply() -> bool:
         return True
     if moto.__version__ != PATCHED_VERSION:
         return False
-    from moto.core import serialize
+    from moto.core import parse, serialize
     from moto.core.constants import MISSING
     from moto.core.utils import get_value
     from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -185,6 +188,29 @@ def apply() -> bool:
         return value
 
     _patch(picker, "__call__", pick)
+
+    json_parser = parse.BaseJSONParser
+    original_parse_structure: Any = json_parser._parse_structure
+    members_by_json_name: dict[Any, dict[str, str]] = {}
+
+    def parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if shape.is_document_type or type(value) is not dict or len(value) != 1:
+            return original_parse_structure(self, shape, value)
+        names = members_by_json_name.get(shape)  # service models are cached: shapes live on
+        if names is None:
+            names = {
+                member.serialization.get("name", name): name
+                for name, member in shape.members.items()
+            }
+            members_by_json_name[shape] = names
+        parsed = self.MAP_TYPE()
+        ((json_name, raw_value),) = value.items()
+        member_name = names.get(json_name)
+        if member_name is not None and raw_value is not None:
+            parsed[member_name] = self._parse_shape(shape.members[member_name], raw_value)
+        return parsed
+
+    _patch(json_parser, "_parse_structure", parse_structure)
     _patch(DynamoType, "__eq__", eq)
     _patch(DynamoType, "__ne__", ne)
     _patch(DynamoType, "__lt__", lt)

@@ -116,7 +116,8 @@ def summary_table(report: dict[str, Any]) -> Table:
     )
     table.add_row(
         "wall time spent in",
-        f"embedded AWS {timing['backend_share']:.0%}, function {timing['function_share']:.0%},"
+        f"embedded AWS {timing['backend_share']:.0%},"
+        f" function + API {timing['function_share']:.0%},"
         f" harness {timing['harness_share']:.0%}",
     )
     return table

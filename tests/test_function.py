@@ -62,6 +62,7 @@ def test_a_repeated_event_creates_no_second_sync_item_and_changes_nothing(stack:
     assert again.status == "succeeded"
     assert again.response["body"]["syncId"] == first.response["body"]["syncId"]
     assert again.response["body"]["status"] == "skipped"
+    assert again.response["body"]["recordsProcessed"] == 0
     assert stack.records() == records_before
     assert stack.syncs() == syncs_before
     assert len(stack.syncs()) == 1
