@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from .clock import iso, parse_iso
@@ -59,13 +60,19 @@ def latest_per_id(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(newest.values())
 
 
+def iso_week(instant: str) -> str:
+    """`2026-03-04T02:00:00Z` -> `2026-W10`: the retention index's partition key."""
+    year, week, _ = date.fromisoformat(instant[:10]).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def to_item(record: dict[str, Any], sync_id: str, synced_at: str, cutoff: str) -> dict[str, Any]:
-    """The stored item. An active one carries `activeDay` (the UTC date of its last
-    update), which files it in that day's partition of the sparse retention index; a
-    record already past retention when it arrives is stored archived."""
+    """The stored item. An active one carries `activeWeek` (the ISO week of its last
+    update, `2026-W09`), which files it in that week's partition of the sparse retention
+    index; a record already past retention when it arrives is stored archived."""
     item = {**record, "syncId": sync_id, "syncedAt": synced_at}
     if record["updatedAt"] < cutoff:
         item.update(isActive=False, archivedAt=synced_at)
     else:
-        item.update(isActive=True, activeDay=record["updatedAt"][:10])
+        item.update(isActive=True, activeWeek=iso_week(record["updatedAt"]))
     return item

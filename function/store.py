@@ -1,9 +1,9 @@
 """DynamoDB access: idempotent batch writes, the sync log and its cursor, retention.
 
 Tables (see harness/stack.py or deploy/ for their definitions):
-- records: key `id`; sparse GSI `retention-index` (`activeDay`, `updatedAt`, all
-  attributes projected) holding only active items, partitioned by the day of their
-  last update, so the retention sweep reads what it archives and nothing else, and no
+- records: key `id`; sparse GSI `retention-index` (`activeWeek`, `updatedAt`, all
+  attributes projected) holding only active items, partitioned by the ISO week of
+  their last update, so the retention sweep reads what it archives and nothing else, and no
   index partition runs hot.
 - sync: key `syncId`; sparse GSI `cursor-index` (`cursorSource`, `windowTo`, projecting
   `retentionCutoff`) holding only fully successful syncs, so the last one is a one-item
@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from .clock import Clock, parse_iso
 from .logs import StructuredLogger
+from .records import iso_week
 
 RETENTION_INDEX = "retention-index"
 CURSOR_INDEX = "cursor-index"
@@ -182,7 +183,7 @@ class Store:
         """Mark active records last updated before `cutoff` inactive.
 
         Every active record was updated at or after `floor` (the previous sweep's
-        cutoff), so only the index partitions of the days from `floor` to `cutoff` are
+        cutoff), so only the index partitions of the weeks from `floor` to `cutoff` are
         read. Returns (archived, scanned): scanned is DynamoDB's ScannedCount, the items
         the sweep read. The archived items are written back with BatchWriteItem, which
         is safe because the caller holds the sync lease: no other writer can have
@@ -193,20 +194,20 @@ class Store:
             scanned += page["ScannedCount"]
             items = [deserialize(raw) for raw in page["Items"]]
             for item in items:
-                item.pop("activeDay", None)
+                item.pop("activeWeek", None)
                 item.update(isActive=False, archivedAt=archived_at)
             archived += self.write_records(items)
         return archived, scanned
 
     def _expired_pages(self, floor: str, cutoff: str) -> Iterator[dict[str, Any]]:
-        for day in _days(floor, cutoff):
+        for week in _weeks(floor, cutoff):
             start_key: dict[str, Any] | None = None
             while True:
                 request: dict[str, Any] = {
                     "TableName": self._records,
                     "IndexName": RETENTION_INDEX,
-                    "KeyConditionExpression": "activeDay = :d AND updatedAt < :cutoff",
-                    "ExpressionAttributeValues": {":d": {"S": day}, ":cutoff": {"S": cutoff}},
+                    "KeyConditionExpression": "activeWeek = :w AND updatedAt < :cutoff",
+                    "ExpressionAttributeValues": {":w": {"S": week}, ":cutoff": {"S": cutoff}},
                     "Limit": QUERY_PAGE,
                 }
                 if start_key:
@@ -284,9 +285,11 @@ class Store:
         return round(ceiling / 2 + self._rng.uniform(0, ceiling / 2), 4)
 
 
-def _days(floor: str, cutoff: str) -> Iterator[str]:
-    """The UTC dates from `floor`'s to `cutoff`'s, inclusive, as `YYYY-MM-DD`."""
-    day, last = date.fromisoformat(floor[:10]), date.fromisoformat(cutoff[:10])
+def _weeks(floor: str, cutoff: str) -> Iterator[str]:
+    """The ISO weeks from `floor`'s to `cutoff`'s, inclusive, as `YYYY-Www`."""
+    day = date.fromisoformat(floor[:10])
+    day -= timedelta(days=day.weekday())  # that week's Monday
+    last = date.fromisoformat(cutoff[:10])
     while day <= last:
-        yield day.isoformat()
-        day += timedelta(days=1)
+        yield iso_week(day.isoformat())
+        day += timedelta(days=7)

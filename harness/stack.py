@@ -126,7 +126,7 @@ def _create_tables(dynamodb: Any, spec: StackSpec) -> None:
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "activeDay", "AttributeType": "S"},
+            {"AttributeName": "activeWeek", "AttributeType": "S"},
             {"AttributeName": "updatedAt", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -134,7 +134,7 @@ def _create_tables(dynamodb: Any, spec: StackSpec) -> None:
             {
                 "IndexName": "retention-index",
                 "KeySchema": [
-                    {"AttributeName": "activeDay", "KeyType": "HASH"},
+                    {"AttributeName": "activeWeek", "KeyType": "HASH"},
                     {"AttributeName": "updatedAt", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},

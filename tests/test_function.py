@@ -96,7 +96,7 @@ def test_retention_archives_records_older_than_keep_days(make_stack: MakeStack) 
             expired = item["updatedAt"] < cutoff
             assert item["isActive"] is not expired
             assert ("archivedAt" in item) is expired
-            assert ("activeDay" in item) is not expired
+            assert ("activeWeek" in item) is not expired
 
 
 def test_retention_reads_only_what_it_archives(make_stack: MakeStack) -> None:

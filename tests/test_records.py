@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from function.records import Invalid, latest_per_id, to_item, validate
+from function.records import Invalid, iso_week, latest_per_id, to_item, validate
 
 GOOD: dict[str, Any] = {
     "id": "rec-1",
@@ -66,11 +66,12 @@ def test_an_item_past_retention_on_arrival_is_stored_archived() -> None:
 
     assert item["isActive"] is False
     assert item["archivedAt"] == "2026-04-01T00:00:00Z"
-    assert "activeDay" not in item
+    assert "activeWeek" not in item
 
 
-def test_an_active_item_is_filed_under_the_day_of_its_last_update() -> None:
+def test_an_active_item_is_filed_under_the_iso_week_of_its_last_update() -> None:
     item = to_item(GOOD | {"updatedAt": "2026-01-09T23:59:59Z"}, "s", "x", "2026-01-05T00:00:00Z")
 
     assert item["isActive"] is True
-    assert item["activeDay"] == "2026-01-09"
+    assert item["activeWeek"] == "2026-W02"
+    assert iso_week("2027-01-01T00:00:00Z") == "2026-W53"
