@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 	$(PY) -m mypy
 
 bench: $(STAMP)
+	$(PY) bench/bench_schedules.py
 	$(PY) bench/bench_run.py
 
 clean:

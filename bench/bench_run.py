@@ -30,9 +30,9 @@ from typing import Any
 from harness.backend import EmbeddedBackend
 from harness.clock import VirtualClock
 from harness.events import scheduled_event, seeded_uuid
-from harness.executor import FunctionSpec, InProcessExecutor, load_handler
+from harness.executor import InProcessExecutor, load_handler
 from harness.runner import DEFAULT_START, RunOptions, function_runtime, run
-from harness.schedules import fire_times, parse_schedule
+from harness.schedules import Schedule
 from harness.stack import HANDLER, StackSpec, provision
 from mock_api import BackgroundServer, Dataset, create_app
 
@@ -58,9 +58,8 @@ def plain_loop(days: float) -> tuple[float, float]:
     same seeded ids, against the same backend, mock API and stack."""
     started = time.perf_counter()
     start = DEFAULT_START
-    occurrences = list(
-        fire_times(parse_schedule(SCHEDULE, anchor=start), start, start + timedelta(days=days))
-    )
+    schedule = Schedule.parse(SCHEDULE, created=start)
+    occurrences = list(schedule.fires(start, start + timedelta(days=days)))
     rng = random.Random(1)
     clock = VirtualClock(start)
     token = f"tok_{rng.getrandbits(96):024x}"
@@ -71,19 +70,9 @@ def plain_loop(days: float) -> tuple[float, float]:
             create_app(Dataset(seed=1, origin=start), token=token, clock=clock)
         ) as api,
     ):
-        deployed = provision(
-            backend, spec, schedule_expression=SCHEDULE, api_url=api.url, api_token=token
-        )
-        function = FunctionSpec(
-            spec.function_name,
-            deployed.function_arn,
-            HANDLER,
-            spec.timeout_seconds,
-            spec.memory_mb,
-            deployed.environment,
-        )
+        deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
         executor = InProcessExecutor(
-            function, clock=clock, runtime_environment=backend.environment()
+            deployed.function(), clock=clock, runtime_environment=backend.environment()
         )
         handler = load_handler(HANDLER)
         with function_runtime(clock), executor, contextlib.redirect_stdout(io.StringIO()):
@@ -92,7 +81,7 @@ def plain_loop(days: float) -> tuple[float, float]:
                 clock.advance_to(at)
                 event = scheduled_event(
                     event_id=seeded_uuid(rng),
-                    rule_arn=deployed.rule_arn,
+                    trigger_arn=deployed.trigger_arn,
                     account=backend.account,
                     region=backend.region,
                     time=at,

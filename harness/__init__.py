@@ -6,7 +6,7 @@ from .errors import BadInput
 from .events import LambdaContext, scheduled_event
 from .executor import FunctionSpec, InProcessExecutor, InvocationResult
 from .runner import RunOptions, RunResult, run
-from .schedules import fire_times, parse_schedule
+from .schedules import Schedule, ScheduleError, ScheduleTrigger
 from .stack import Deployed, StackSpec, provision
 
 __all__ = [
@@ -19,10 +19,11 @@ __all__ = [
     "LambdaContext",
     "RunOptions",
     "RunResult",
+    "Schedule",
+    "ScheduleError",
+    "ScheduleTrigger",
     "StackSpec",
     "VirtualClock",
-    "fire_times",
-    "parse_schedule",
     "provision",
     "run",
     "scheduled_event",

@@ -13,10 +13,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from typer.exceptions import TyperException
 
 from .errors import BadInput
 from .runner import DEFAULT_START, RunOptions, print_summary, run
+from .schedules import Schedule, describe
 
 app = typer.Typer(
     name="harness",
@@ -27,11 +29,11 @@ app = typer.Typer(
 )
 
 
-def _instant(text: str) -> datetime:
+def _instant(text: str, option: str = "--start") -> datetime:
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"--start {text!r} is not an ISO 8601 instant") from None
+        raise BadInput(f"{option} {text!r} is not an ISO 8601 instant") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -85,6 +87,83 @@ def run_command(
     )
     result = run(options, console)
     print_summary(result, Console())
+
+
+schedule_app = typer.Typer(help="Preview AWS schedule expressions offline.", no_args_is_help=True)
+app.add_typer(schedule_app, name="schedule")
+
+KindOption = Annotated[
+    str,
+    typer.Option(help="rule (EventBridge rule, UTC) or scheduler; default: from the other options"),
+]
+
+
+def _schedule(
+    expression: str, tz: str, kind: str, start: str | None, end: str | None, created: datetime
+) -> Schedule:
+    if kind not in ("auto", "rule", "scheduler"):
+        raise BadInput(f"--kind {kind!r} must be rule or scheduler")
+    return Schedule.parse(
+        expression,
+        timezone=tz,
+        kind=None if kind == "auto" else kind,  # type: ignore[arg-type]
+        created=created,
+        start_date=_instant(start, "--start-date") if start else None,
+        end_date=_instant(end, "--end-date") if end else None,
+    )
+
+
+@schedule_app.command("next")
+def schedule_next(
+    expression: Annotated[str, typer.Argument(help="cron(...), rate(...) or at(...)")],
+    after: Annotated[str | None, typer.Option(help="ISO 8601 instant; default: now")] = None,
+    count: Annotated[int, typer.Option(help="how many fire instants")] = 10,
+    tz: Annotated[str, typer.Option(help="IANA time zone of the expression")] = "UTC",
+    kind: KindOption = "auto",
+    start_date: Annotated[str | None, typer.Option(help="Scheduler StartDate")] = None,
+    end_date: Annotated[str | None, typer.Option(help="Scheduler EndDate")] = None,
+) -> None:
+    """Print the next fire instants strictly after --after, one per line, in UTC."""
+    if count < 1:
+        raise BadInput(f"--count must be at least 1, got {count}")
+    moment = _instant(after, "--after") if after else datetime.now(UTC)
+    schedule = _schedule(expression, tz, kind, start_date, end_date, created=moment)
+    fire: datetime | None = moment
+    for _ in range(count):
+        assert fire is not None
+        fire = schedule.next_after(fire)
+        if fire is None:
+            break
+        print(fire.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+@schedule_app.command("explain")
+def schedule_explain(
+    expression: Annotated[str, typer.Argument(help="cron(...), rate(...) or at(...)")],
+    tz: Annotated[str, typer.Option(help="IANA time zone of the expression")] = "UTC",
+    kind: KindOption = "auto",
+    after: Annotated[str | None, typer.Option(help="ISO 8601 instant; default: now")] = None,
+    count: Annotated[int, typer.Option(help="how many fire instants to show")] = 5,
+) -> None:
+    """Describe a schedule in plain English and show its next fires in UTC and its zone."""
+    moment = _instant(after, "--after") if after else datetime.now(UTC)
+    schedule = _schedule(expression, tz, kind, None, None, created=moment)
+    console = Console()
+    console.print(describe(schedule))
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("UTC")
+    table.add_column(tz)
+    fire = schedule.next_after(moment)
+    for _ in range(count):
+        if fire is None:
+            break
+        local = fire.astimezone(schedule.zone)
+        table.add_row(fire.strftime("%Y-%m-%d %H:%M %a"), local.strftime("%Y-%m-%d %H:%M %a %Z"))
+        fire = schedule.next_after(fire)
+    if table.row_count:
+        console.print(table)
+    else:
+        console.print("It never fires after " + moment.strftime("%Y-%m-%dT%H:%M:%SZ") + ".")
 
 
 def main(argv: list[str] | None = None) -> int:

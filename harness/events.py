@@ -6,7 +6,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from .clock import VirtualClock
 
@@ -21,19 +21,27 @@ def seeded_uuid(rng: random.Random) -> str:
 
 
 def scheduled_event(
-    *, event_id: str, rule_arn: str, account: str, region: str, time: datetime
+    *,
+    event_id: str,
+    trigger_arn: str,
+    account: str,
+    region: str,
+    time: datetime,
+    kind: Literal["rule", "scheduler"] = "rule",
 ) -> dict[str, Any]:
-    """The EventBridge "Scheduled Event" a rule sends to its Lambda target."""
+    """The "Scheduled Event" an EventBridge rule sends to its Lambda target, or the
+    default payload of an EventBridge Scheduler schedule without `Input` (whose `detail`
+    is the string "{}")."""
     return {
         "version": "0",
         "id": event_id,
         "detail-type": "Scheduled Event",
-        "source": "aws.events",
+        "source": "aws.events" if kind == "rule" else "aws.scheduler",
         "account": account,
         "time": iso_z(time),
         "region": region,
-        "resources": [rule_arn],
-        "detail": {},
+        "resources": [trigger_arn],
+        "detail": {} if kind == "rule" else "{}",
     }
 
 

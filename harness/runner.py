@@ -32,10 +32,10 @@ from .backend import EmbeddedBackend
 from .clock import VirtualClock
 from .errors import BadInput
 from .events import iso_z, scheduled_event, seeded_uuid
-from .executor import FunctionSpec, InProcessExecutor, InvocationResult
+from .executor import InProcessExecutor, InvocationResult
 from .report import Attempt, Fire, dump_table, summary_table, totals, write_report
-from .schedules import fire_times, parse_schedule
-from .stack import HANDLER, StackSpec, provision
+from .schedules import Schedule
+from .stack import StackSpec, provision
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 EXECUTORS = ("inprocess",)
@@ -68,8 +68,8 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     started_wall = time.perf_counter()
     _check(options)
     end = options.start + timedelta(days=options.days)
-    trigger = parse_schedule(options.schedule, timezone=options.timezone, anchor=options.start)
-    occurrences = list(fire_times(trigger, options.start, end))
+    schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=options.start)
+    occurrences = list(schedule.fires(options.start, end))
     report_dir = _prepare_report_dir(options.report_dir)
 
     rng = random.Random(options.seed)
@@ -84,17 +84,8 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         EmbeddedBackend() as backend,
         BackgroundServer(create_app(dataset, token=token, clock=clock)) as api,
     ):
-        deployed = provision(
-            backend, spec, schedule_expression=options.schedule, api_url=api.url, api_token=token
-        )
-        function = FunctionSpec(
-            name=spec.function_name,
-            arn=deployed.function_arn,
-            handler=HANDLER,
-            timeout_seconds=spec.timeout_seconds,
-            memory_mb=spec.memory_mb,
-            environment={**deployed.environment, **options.environment},
-        )
+        deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
+        function = deployed.function(options.environment)
         usage_before = backend.usage()
         loop_started = time.perf_counter()
         with (
@@ -110,10 +101,11 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
                     clock.advance_to(scheduled)
                 event = scheduled_event(
                     event_id=seeded_uuid(rng),
-                    rule_arn=deployed.rule_arn,
+                    trigger_arn=deployed.trigger_arn,
                     account=backend.account,
                     region=backend.region,
                     time=scheduled,
+                    kind=schedule.kind,
                 )
                 attempt_at = clock.now()
                 result = executor.invoke(event, request_id=seeded_uuid(rng))

@@ -1,17 +1,20 @@
 """The resources a deploy creates, provisioned through the service APIs.
 
 Tables (with their sparse indexes), the API token secret, the function's role and the
-function itself (the same zip a deploy uploads), and the EventBridge rule targeting it
-with its invoke permission.
+function itself (the same zip a deploy uploads), and what fires it: an EventBridge rule
+with its invoke permission, or an EventBridge Scheduler schedule with its role.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .executor import FunctionSpec
 from .package import build_function_zip
+from .schedules import Schedule
 
 HANDLER = "function.handler.lambda_handler"
 RUNTIME = "python3.12"
@@ -50,16 +53,27 @@ class StackSpec:
 class Deployed:
     spec: StackSpec
     function_arn: str
-    rule_arn: str
-    schedule_expression: str
+    trigger_arn: str  # the EventBridge rule's or the Scheduler schedule's ARN
+    schedule: Schedule
     environment: dict[str, str]
+
+    def function(self, overrides: Mapping[str, str] | None = None) -> FunctionSpec:
+        """What an executor needs to run the deployed function, with variables overridden."""
+        return FunctionSpec(
+            name=self.spec.function_name,
+            arn=self.function_arn,
+            handler=HANDLER,
+            timeout_seconds=self.spec.timeout_seconds,
+            memory_mb=self.spec.memory_mb,
+            environment={**self.environment, **(overrides or {})},
+        )
 
 
 def provision(
     backend: AwsBackend,
     spec: StackSpec,
     *,
-    schedule_expression: str,
+    schedule: Schedule,
     api_url: str,
     api_token: str,
 ) -> Deployed:
@@ -68,21 +82,7 @@ def provision(
     backend.client("secretsmanager").create_secret(
         Name=spec.secret_name, SecretString=json.dumps({"token": api_token})
     )
-    role_arn = backend.client("iam").create_role(
-        RoleName=spec.role_name,
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
+    role_arn = _create_role(backend, spec.role_name, "lambda.amazonaws.com")
     environment = {
         **spec.environment,
         "REGION": region,
@@ -102,22 +102,69 @@ def provision(
         MemorySize=spec.memory_mb,
         Environment={"Variables": environment},
     )["FunctionArn"]
+    if schedule.kind == "rule":
+        trigger_arn = _create_rule(backend, spec, schedule, function_arn)
+    else:
+        trigger_arn = _create_scheduler_schedule(backend, spec, schedule, function_arn)
+    return Deployed(spec, function_arn, trigger_arn, schedule, environment)
+
+
+def _create_rule(backend: AwsBackend, spec: StackSpec, schedule: Schedule, target: str) -> str:
     events = backend.client("events")
-    rule_arn = events.put_rule(
+    rule_arn: str = events.put_rule(
         Name=spec.rule_name,
-        ScheduleExpression=schedule_expression,
+        ScheduleExpression=schedule.text,
         State="ENABLED",
         Description="Scheduled data synchronization",
     )["RuleArn"]
-    events.put_targets(Rule=spec.rule_name, Targets=[{"Id": "sync-function", "Arn": function_arn}])
-    lam.add_permission(
+    events.put_targets(Rule=spec.rule_name, Targets=[{"Id": "sync-function", "Arn": target}])
+    backend.client("lambda").add_permission(
         FunctionName=spec.function_name,
         StatementId="allow-eventbridge-rule",
         Action="lambda:InvokeFunction",
         Principal="events.amazonaws.com",
         SourceArn=rule_arn,
     )
-    return Deployed(spec, function_arn, rule_arn, schedule_expression, environment)
+    return rule_arn
+
+
+def _create_scheduler_schedule(
+    backend: AwsBackend, spec: StackSpec, schedule: Schedule, target: str
+) -> str:
+    role_arn = _create_role(backend, f"{spec.rule_name}-scheduler", "scheduler.amazonaws.com")
+    request: dict[str, Any] = {
+        "Name": spec.rule_name,
+        "ScheduleExpression": schedule.text,
+        "ScheduleExpressionTimezone": schedule.zone.key,
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "Target": {"Arn": target, "RoleArn": role_arn},
+        "State": "ENABLED",
+    }
+    if schedule.start_date is not None:
+        request["StartDate"] = schedule.start_date
+    if schedule.end_date is not None:
+        request["EndDate"] = schedule.end_date
+    arn: str = backend.client("scheduler").create_schedule(**request)["ScheduleArn"]
+    return arn
+
+
+def _create_role(backend: AwsBackend, name: str, principal: str) -> str:
+    arn: str = backend.client("iam").create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": principal},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
+    return arn
 
 
 def _create_tables(dynamodb: Any, spec: StackSpec) -> None:

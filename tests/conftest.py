@@ -14,10 +14,11 @@ import pytest
 from harness.backend import EmbeddedBackend
 from harness.clock import VirtualClock
 from harness.events import scheduled_event, seeded_uuid
-from harness.executor import FunctionSpec, InProcessExecutor, InvocationResult
+from harness.executor import InProcessExecutor, InvocationResult
 from harness.report import plain
 from harness.runner import function_runtime
-from harness.stack import HANDLER, Deployed, StackSpec, provision
+from harness.schedules import Schedule
+from harness.stack import Deployed, StackSpec, provision
 from mock_api import BackgroundServer, Dataset, create_app
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -39,7 +40,7 @@ class Stack:
             self.clock.advance_to(at)
         event = scheduled_event(
             event_id=seeded_uuid(self.rng),
-            rule_arn=self.deployed.rule_arn,
+            trigger_arn=self.deployed.trigger_arn,
             account=self.backend.account,
             region=self.backend.region,
             time=at,
@@ -99,22 +100,14 @@ def make_stack(backend: EmbeddedBackend) -> Iterator[MakeStack]:
             deployed = provision(
                 backend,
                 spec,
-                schedule_expression="cron(0 2 * * ? *)",
+                schedule=Schedule.parse("cron(0 2 * * ? *)", created=START),
                 api_url=api.url,
                 api_token=TOKEN,
-            )
-            function = FunctionSpec(
-                name=spec.function_name,
-                arn=deployed.function_arn,
-                handler=HANDLER,
-                timeout_seconds=spec.timeout_seconds,
-                memory_mb=spec.memory_mb,
-                environment={**deployed.environment, **(env or {})},
             )
             with (
                 function_runtime(clock),
                 InProcessExecutor(
-                    function, clock=clock, runtime_environment=backend.environment()
+                    deployed.function(env), clock=clock, runtime_environment=backend.environment()
                 ) as executor,
             ):
                 yield Stack(backend, clock, dataset, deployed, executor, random.Random(1))
