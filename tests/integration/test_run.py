@@ -130,7 +130,7 @@ def test_a_failing_function_is_a_result_not_a_crash(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["run", "--schedule", "cron(0 2 * * ? * *)"], "6 fields"),
-        (["run", "--schedule", "rate(1 minutes)"], "singular"),
+        (["run", "--schedule", "rate(1 minutes)"], "must be written 1 minute"),
         (["run", "--bogus"], "--bogus"),
         (["run", "--days", "-1"], "--days"),
         (["run", "--start", "someday"], "--start"),
