@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,18 +10,9 @@ import pytest
 
 from harness.runner import RunOptions, run
 
+from .cli import harness
+
 START = datetime(2026, 3, 1, tzinfo=UTC)
-REPO = Path(__file__).resolve().parents[2]
-
-
-def harness(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
 
 
 def test_thirty_days_end_with_the_ground_truth_under_retention(tmp_path: Path) -> None:
