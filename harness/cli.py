@@ -146,6 +146,8 @@ def schedule_explain(
     count: Annotated[int, typer.Option(help="how many fire instants to show")] = 5,
 ) -> None:
     """Describe a schedule in plain English and show its next fires in UTC and its zone."""
+    if count < 1:
+        raise BadInput(f"--count must be at least 1, got {count}")
     moment = _instant(after, "--after") if after else datetime.now(UTC)
     schedule = _schedule(expression, tz, kind, None, None, created=moment)
     console = Console()
@@ -173,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2
     except TyperException as exc:  # unknown option, bad value, missing command
-        print(f"harness: error: {exc.format_message()}", file=sys.stderr)
+        message = exc.format_message()
+        if message:  # empty when the usage text was already printed (no arguments)
+            print(f"harness: error: {message}", file=sys.stderr)
         return 2
     except (typer.Abort, KeyboardInterrupt):
         print("harness: interrupted", file=sys.stderr)

@@ -168,6 +168,10 @@ def _check(options: RunOptions) -> None:
         )
     if options.start.tzinfo is None:
         raise BadInput("--start must carry a time zone (end it with Z for UTC)")
+    try:
+        options.start + timedelta(days=options.days)
+    except OverflowError:
+        raise BadInput("--start plus --days runs past the year 9999") from None
     if options.changes_per_day < 1:
         raise BadInput("--changes-per-day must be at least 1")
 

@@ -389,3 +389,44 @@ def test_an_at_time_in_a_spring_forward_gap_uses_the_offset_before_the_change() 
     # 02:30 does not exist in Los Angeles on 2026-03-08; read as PST it is 10:30Z.
     got = fires("at(2026-03-08T02:30:00)", tz="America/Los_Angeles", count=1)
     assert got == ["Sun 03-08 10:30"]
+
+
+def test_one_time_schedules_ignore_start_and_end_dates() -> None:
+    bounds = {
+        "start_date": datetime(2026, 6, 1, tzinfo=UTC),
+        "end_date": datetime(2026, 6, 2, tzinfo=UTC),
+    }
+    assert fires("at(2026-05-01T10:00:00)", kind="scheduler", **bounds) == ["Fri 05-01 10:00"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "timezone", "message"),
+    [
+        ("cron(0 0 * * ? *)", "America", "not an IANA time zone"),  # a folder of zones
+        ("rate(² minutes)", "UTC", "positive integer"),
+        ("rate(99999999999 days)", "UTC", "too large"),
+        ("rate(5 MINUTES)", "UTC", "unit 'MINUTES'"),
+        ("cron(\u0665 0 * * ? *)", "UTC", "minutes: .\u0665. is not a number"),  # Arabic-Indic 5
+        ("cron(0 0 ? * L-2 *)", "UTC", "only allowed in day-of-month"),
+    ],
+)
+def test_odd_input_is_a_schedule_error(expression: str, timezone: str, message: str) -> None:
+    with pytest.raises(ScheduleError, match=message):
+        Schedule.parse(expression, timezone=timezone, created=START)
+
+
+def test_nothing_to_fire_past_the_datetime_range_is_none_not_a_crash() -> None:
+    schedule = Schedule.parse("rate(1 minute)", created=START)
+    assert schedule.next_after(datetime(9999, 12, 31, 23, 59, 30, tzinfo=UTC)) is None
+    zoned = Schedule.parse("cron(0 0 * * ? *)", timezone="Asia/Tokyo", created=START)
+    assert zoned.next_after(datetime(9999, 12, 31, 20, tzinfo=UTC)) is None
+
+
+def test_a_naive_instant_is_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Schedule.parse("cron(0 0 * * ? *)", created=START).next_after(datetime(2026, 1, 1))
+
+
+def test_a_stepped_range_is_described_by_its_minutes() -> None:
+    schedule = Schedule.parse("cron(0-30/10 * * * ? *)", created=START)
+    assert describe(schedule) == "At minute 0, 10, 20 and 30, every day (UTC)."

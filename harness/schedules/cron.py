@@ -34,11 +34,12 @@ BOUNDS = {
     "day-of-week": (1, 7),
     "year": (1970, 2199),
 }
-_NUMBER = re.compile(r"^\d+$")
-_LAST_OFFSET = re.compile(r"^L-(\d+)$")
-_WEEKDAY_NEAREST = re.compile(r"^(\d+)W$")
+_NUMBER = re.compile(r"^[0-9]+$")  # ASCII only: str.isdigit() and \d take other scripts
+_LAST_OFFSET = re.compile(r"^L-([0-9]+)$")
+_WEEKDAY_NEAREST = re.compile(r"^([0-9]+)W$")
 _LAST_WEEKDAY_OF = re.compile(r"^([0-9A-Z]+)L$")
-_NTH_WEEKDAY = re.compile(r"^([0-9A-Z]+)#(\d+)$")
+_NTH_WEEKDAY = re.compile(r"^([0-9A-Z]+)#([0-9]+)$")
+_FIELD_SEPARATOR = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class CronExpression:
 
     @classmethod
     def parse(cls, text: str) -> CronExpression:
-        fields = text.split()
+        fields = [f for f in _FIELD_SEPARATOR.split(text.strip()) if f]
         if len(fields) != 6:
             raise ScheduleError(
                 f"cron expression needs 6 fields (minutes hours day-of-month month "
@@ -318,6 +319,8 @@ def _day_of_week(text: str) -> DayOfWeek:
         )
     if match := _LAST_WEEKDAY_OF.match(text):
         return DayOfWeek(last_of=_number("day-of-week", match.group(1)))
+    if text.startswith("L-") or text == "LW":
+        raise ScheduleError(f"day-of-week: {text!r} is only allowed in day-of-month")
     if "L" in text:  # no day name contains an L
         raise ScheduleError(f"day-of-week: {text!r}: nL must stand alone in the field")
     return DayOfWeek(days=frozenset(_values("day-of-week", text)))

@@ -59,13 +59,13 @@ def _time_of_day(cron: CronExpression) -> str:
     if len(hours) * len(minutes) <= 4:
         times = [f"{h:02d}:{m:02d}" for h in hours for m in minutes]
         return "At " + _join(times) + ","
-    minute_text = (
-        "every minute"
-        if len(minutes) == 60
-        else f"every {minutes[1] - minutes[0]} minutes from minute {minutes[0]}"
-        if _evenly_spaced(minutes) and len(minutes) > 2
-        else "at minute " + _join(_ranges(list(minutes)))
-    )
+    step = minutes[1] - minutes[0] if len(minutes) > 1 else 0
+    if len(minutes) == 60:
+        minute_text = "every minute"
+    elif len(minutes) > 2 and _evenly_spaced(minutes) and minutes[-1] + step > 59:
+        minute_text = f"every {step} minutes from minute {minutes[0]}"
+    else:
+        minute_text = "at minute " + _join(_ranges(list(minutes)))
     hour_text = "" if len(hours) == 24 else " during hours " + _join(_ranges(list(hours)))
     return f"{minute_text[0].upper()}{minute_text[1:]}{hour_text},"
 
@@ -76,7 +76,7 @@ def _days(cron: CronExpression) -> str:
         if dom.last:
             return "on the last day of the month"
         if dom.last_offset is not None:
-            return f"{dom.last_offset} day(s) before the last day of the month"
+            return f"on the day {dom.last_offset} day(s) before the last day of the month"
         if dom.last_weekday:
             return "on the last weekday of the month"
         if dom.nearest_weekday is not None:

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 from .errors import ScheduleError
 
-_RATE = re.compile(r"^\s*(\S+)\s+(\S+)\s*$")
+_RATE = re.compile(r"^ *(\S+) +(\S+) *$")
+_DIGITS = re.compile(r"^[0-9]+$")
+_MAX_VALUE = 1_000_000  # minutes, hours or days: far beyond any useful schedule
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
-_AT = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$")
+_AT = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})$")
 
 
 @dataclass(frozen=True)
@@ -26,10 +28,12 @@ class RateExpression:
         match = _RATE.match(body)
         if not match:
             raise ScheduleError("rate: expected rate(value unit), e.g. rate(5 minutes)")
-        value_text, unit = match.group(1), match.group(2).lower()
-        if not value_text.isdigit() or int(value_text) == 0:
+        value_text, unit = match.group(1), match.group(2)
+        if not _DIGITS.match(value_text) or int(value_text) == 0:
             raise ScheduleError(f"rate: value {value_text!r} must be a positive integer")
         value = int(value_text)
+        if value > _MAX_VALUE:
+            raise ScheduleError(f"rate: value {value} is too large (at most {_MAX_VALUE})")
         singular = unit[:-1] if unit.endswith("s") else unit
         if singular not in _UNITS:
             raise ScheduleError(f"rate: unit {unit!r} is not minute(s), hour(s) or day(s)")

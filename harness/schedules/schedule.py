@@ -27,7 +27,7 @@ _TICK = timedelta(microseconds=1)
 def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, like "America"
         raise ScheduleError(f"time zone {name!r} is not an IANA time zone name") from None
 
 
@@ -94,11 +94,19 @@ class Schedule:
         return self.expression.text
 
     def next_after(self, t: datetime) -> datetime | None:
-        """The first fire instant strictly after `t`, or None when there is none."""
-        if self.start_date is not None and t < self.start_date:
+        """The first fire instant strictly after the aware instant `t`, or None when there
+        is none (or none that a datetime can hold)."""
+        if t.tzinfo is None:
+            raise ValueError("next_after needs a timezone-aware datetime")
+        # Scheduler ignores StartDate and EndDate for one-time schedules.
+        bounded = not isinstance(self.expression, AtExpression)
+        if bounded and self.start_date is not None and t < self.start_date:
             t = self.start_date - _TICK  # StartDate itself may fire
-        fire = self._next(t)
-        if fire is None or (self.end_date is not None and fire > self.end_date):
+        try:
+            fire = self._next(t)
+        except OverflowError:  # past year 9999 in some zone: nothing to fire
+            return None
+        if fire is None or (bounded and self.end_date is not None and fire > self.end_date):
             return None
         return fire
 
