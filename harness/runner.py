@@ -11,7 +11,7 @@ import json
 import random
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,11 +80,14 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     token = f"tok_{rng.getrandbits(96):024x}"
     spec = StackSpec()
     fires: list[Fire] = []
-    with (
-        EmbeddedBackend() as backend,
-        BackgroundServer(create_app(dataset, token=token, clock=clock)) as api,
-    ):
-        deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
+    with ExitStack() as services:
+        starting = "Starting the embedded AWS and the mock API, deploying the stack"
+        with console.status(starting) if options.show_progress else nullcontext():
+            backend = services.enter_context(EmbeddedBackend())
+            api = services.enter_context(
+                BackgroundServer(create_app(dataset, token=token, clock=clock))
+            )
+            deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
         function = deployed.function(options.environment)
         usage_before = backend.usage()
         loop_started = time.perf_counter()
