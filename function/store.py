@@ -179,7 +179,9 @@ class Store:
             f"BatchWriteItem left items unprocessed after {MAX_UNPROCESSED_ROUNDS} rounds"
         )
 
-    def archive_older_than(self, cutoff: str, floor: str, archived_at: str) -> tuple[int, int]:
+    def archive_older_than(
+        self, cutoff: str, floor: str, archived_at: str, just_written: frozenset[str]
+    ) -> tuple[int, int]:
         """Mark active records last updated before `cutoff` inactive.
 
         Every active record was updated at or after `floor` (the previous sweep's
@@ -187,12 +189,15 @@ class Store:
         read. Returns (archived, scanned): scanned is DynamoDB's ScannedCount, the items
         the sweep read. The archived items are written back with BatchWriteItem, which
         is safe because the caller holds the sync lease: no other writer can have
-        changed a record between this read and that write.
+        changed a record between this read and that write. Index reads are eventually
+        consistent, so the index may still show the old version of a record this run
+        has just rewritten: `just_written` ids are left alone.
         """
         archived = scanned = 0
         for page in self._expired_pages(floor, cutoff):
             scanned += page["ScannedCount"]
             items = [deserialize(raw) for raw in page["Items"]]
+            items = [item for item in items if item["id"] not in just_written]
             for item in items:
                 item.pop("activeWeek", None)
                 item.update(isActive=False, archivedAt=archived_at)

@@ -107,13 +107,13 @@ def _sync(
     synced_at = iso(scheduled)
     keep = timedelta(days=config.keep_records_days)
     cutoff = iso(scheduled - keep)
-    written = store.write_records(
-        [to_item(record, sync_id, synced_at, cutoff) for record in latest_per_id(valid)]
-    )
+    records = latest_per_id(valid)
+    written = store.write_records([to_item(r, sync_id, synced_at, cutoff) for r in records])
     # Active records are never older than the last sweep's cutoff. Before any sweep,
     # look back one more retention period for records of earlier deployments.
     floor = (checkpoint and checkpoint.retention_cutoff) or iso(scheduled - 2 * keep)
-    archived, scanned = store.archive_older_than(cutoff, floor, synced_at)
+    just_written = frozenset(record["id"] for record in records)
+    archived, scanned = store.archive_older_than(cutoff, floor, synced_at, just_written)
     logger.info("RETENTION_COMPLETED", cutoff=cutoff, archived=archived, scanned=scanned)
 
     status = "partial" if invalid else "success"

@@ -289,3 +289,38 @@ def test_an_expired_lease_does_not_block_the_next_run(stack: Stack) -> None:
 
     assert stack.invoke(RUN).status == "succeeded"
     assert "lease#external-api" not in stack.table(stack.deployed.spec.sync_table)
+
+
+def test_a_stale_index_entry_never_overwrites_a_record_this_run_wrote() -> None:
+    """GSI reads are eventually consistent: the sweep must not trust one for a record
+    the same run has just rewritten."""
+    from function.store import Store
+
+    stale_entry = {
+        "id": {"S": "rec-1"},
+        "updatedAt": {"S": "2025-01-01T00:00:00Z"},
+        "activeWeek": {"S": "2025-W01"},
+        "isActive": {"BOOL": True},
+    }
+    writes: list[list[dict[str, Any]]] = []
+
+    class SweepOnly(Store):
+        def __init__(self) -> None:  # no client: the two I/O methods are replaced
+            pass
+
+        def _expired_pages(self, floor: str, cutoff: str) -> Any:
+            yield {"ScannedCount": 1, "Items": [stale_entry]}
+
+        def write_records(self, items: list[dict[str, Any]]) -> int:
+            writes.append(items)
+            return len(items)
+
+    archived, scanned = SweepOnly().archive_older_than(
+        "2026-01-01T00:00:00Z",
+        "2025-01-01T00:00:00Z",
+        "2026-04-01T00:00:00Z",
+        just_written=frozenset({"rec-1"}),
+    )
+
+    assert (archived, scanned) == (0, 1)
+    assert writes == [[]]
