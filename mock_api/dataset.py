@@ -80,7 +80,11 @@ class Dataset:
         return tuple(sorted(changes))
 
     def record(self, change: Change) -> dict[str, Any]:
-        """The record's content as of `change`: a pure function of the seed and change."""
+        """The record's content as of `change`: a pure function of the seed and change.
+        (Cached: callers get a shared dict and must not change it.)"""
+        return _record(self, change)
+
+    def _generate_record(self, change: Change) -> dict[str, Any]:
         rng = random.Random(f"{self.seed}:{change.record_id}:{_iso(change.at)}")
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         return {
@@ -122,3 +126,8 @@ def record_id(day: int, index: int) -> str:
 @lru_cache(maxsize=4096)
 def _changes_on(dataset: Dataset, day: int) -> tuple[Change, ...]:
     return dataset._generate_day(day)
+
+
+@lru_cache(maxsize=262_144)
+def _record(dataset: Dataset, change: Change) -> dict[str, Any]:
+    return dataset._generate_record(change)
