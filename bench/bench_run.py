@@ -29,7 +29,7 @@ from typing import Any
 
 from harness.backend import EmbeddedBackend
 from harness.clock import VirtualClock
-from harness.events import scheduled_event, seeded_uuid
+from harness.events import seeded_uuid
 from harness.executor import InProcessExecutor, load_handler
 from harness.runner import DEFAULT_START, RunOptions, function_runtime, run
 from harness.schedules import Schedule
@@ -79,13 +79,7 @@ def plain_loop(days: float) -> tuple[float, float]:
             loop_started = time.perf_counter()
             for at in occurrences:
                 clock.advance_to(at)
-                event = scheduled_event(
-                    event_id=seeded_uuid(rng),
-                    trigger_arn=deployed.trigger_arn,
-                    account=backend.account,
-                    region=backend.region,
-                    time=at,
-                )
+                event = deployed.event(seeded_uuid(rng), at)
                 with contextlib.suppress(Exception):
                     handler(event, executor.context(seeded_uuid(rng)))
             loop = time.perf_counter() - loop_started

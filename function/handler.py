@@ -53,11 +53,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     )
     scheduled = scheduled_time(event)
     sync_id = derive_sync_id(event, scheduled)
-    seconds_left = _budget(context)
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    lease_until = clock.now() + timedelta(
-        seconds=remaining() / 1000 if remaining else NO_DEADLINE_SECONDS
-    )
+    seconds_left, lease_until = _budget(context, clock.now())
     dynamodb, secrets = _aws_clients(config)
     token = _api_token(secrets, config.api_token_secret)
     logger.redact(token)
@@ -134,12 +130,15 @@ def derive_sync_id(event: dict[str, Any], scheduled: datetime) -> str:
     return f"{name}#{iso(scheduled)}"
 
 
-def _budget(context: Any) -> Callable[[], float]:
+def _budget(context: Any, now: datetime) -> tuple[Callable[[], float], datetime]:
+    """(seconds left for work, keeping back time to record the outcome; the
+    invocation's deadline, which is when the sync lease expires)."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if remaining is None:
-        return lambda: NO_DEADLINE_SECONDS
-    reserve = min(RESERVE_CAP_SECONDS, remaining() / 1000 * RESERVE_FRACTION)
-    return lambda: float(remaining()) / 1000 - reserve
+        return (lambda: NO_DEADLINE_SECONDS), now + timedelta(seconds=NO_DEADLINE_SECONDS)
+    total = remaining() / 1000
+    reserve = min(RESERVE_CAP_SECONDS, total * RESERVE_FRACTION)
+    return (lambda: float(remaining()) / 1000 - reserve), now + timedelta(seconds=total)
 
 
 def _aws_clients(config: Config) -> tuple[Any, Any]:

@@ -31,7 +31,7 @@ from mock_api import BackgroundServer, Dataset, create_app
 from .backend import EmbeddedBackend
 from .clock import VirtualClock
 from .errors import BadInput
-from .events import iso_z, scheduled_event, seeded_uuid
+from .events import iso_z, seeded_uuid
 from .executor import InProcessExecutor, InvocationResult
 from .report import Attempt, Fire, dump_table, summary_table, totals, write_report
 from .schedules import Schedule
@@ -102,14 +102,7 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             for scheduled in occurrences:
                 if scheduled > clock.now():
                     clock.advance_to(scheduled)
-                event = scheduled_event(
-                    event_id=seeded_uuid(rng),
-                    trigger_arn=deployed.trigger_arn,
-                    account=backend.account,
-                    region=backend.region,
-                    time=scheduled,
-                    kind=schedule.kind,
-                )
+                event = deployed.event(seeded_uuid(rng), scheduled)
                 attempt_at = clock.now()
                 result = executor.invoke(event, request_id=seeded_uuid(rng))
                 _write_logs(logs, result)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
+from .events import scheduled_event
 from .executor import FunctionSpec
 from .package import build_function_zip
 from .schedules import Schedule
@@ -56,6 +58,19 @@ class Deployed:
     trigger_arn: str  # the EventBridge rule's or the Scheduler schedule's ARN
     schedule: Schedule
     environment: dict[str, str]
+    account: str
+    region: str
+
+    def event(self, event_id: str, time: datetime) -> dict[str, Any]:
+        """The payload the rule or Scheduler schedule delivers for the occurrence `time`."""
+        return scheduled_event(
+            event_id=event_id,
+            trigger_arn=self.trigger_arn,
+            account=self.account,
+            region=self.region,
+            time=time,
+            kind=self.schedule.kind,
+        )
 
     def function(self, overrides: Mapping[str, str] | None = None) -> FunctionSpec:
         """What an executor needs to run the deployed function, with variables overridden."""
@@ -106,7 +121,7 @@ def provision(
         trigger_arn = _create_rule(backend, spec, schedule, function_arn)
     else:
         trigger_arn = _create_scheduler_schedule(backend, spec, schedule, function_arn)
-    return Deployed(spec, function_arn, trigger_arn, schedule, environment)
+    return Deployed(spec, function_arn, trigger_arn, schedule, environment, backend.account, region)
 
 
 def _create_rule(backend: AwsBackend, spec: StackSpec, schedule: Schedule, target: str) -> str:

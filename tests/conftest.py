@@ -13,7 +13,7 @@ import pytest
 
 from harness.backend import EmbeddedBackend
 from harness.clock import VirtualClock
-from harness.events import scheduled_event, seeded_uuid
+from harness.events import seeded_uuid
 from harness.executor import InProcessExecutor, InvocationResult
 from harness.report import plain
 from harness.runner import function_runtime
@@ -38,13 +38,7 @@ class Stack:
         """Deliver the scheduled event for `at`, as the rule would."""
         if at > self.clock.now():
             self.clock.advance_to(at)
-        event = scheduled_event(
-            event_id=seeded_uuid(self.rng),
-            trigger_arn=self.deployed.trigger_arn,
-            account=self.backend.account,
-            region=self.backend.region,
-            time=at,
-        )
+        event = self.deployed.event(seeded_uuid(self.rng), at)
         return self.executor.invoke(event, request_id or seeded_uuid(self.rng))
 
     def table(self, name: str) -> dict[str, dict[str, Any]]:
