@@ -8,6 +8,7 @@ REPORT_DIR ?= out/run
 DAYS ?= 90
 SEED ?= 1
 SCHEDULE ?= cron(0 2 * * ? *)
+FAULTS ?= flaky
 
 .PHONY: run test lint typecheck unit bench clean
 
@@ -19,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m harness run --schedule "$(SCHEDULE)" --days $(DAYS) --seed $(SEED) --report-dir $(REPORT_DIR)
+	$(PY) -m harness run --schedule "$(SCHEDULE)" --days $(DAYS) --seed $(SEED) --faults $(FAULTS) --report-dir $(REPORT_DIR)
 
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest

@@ -115,14 +115,23 @@ class RecordsApi:
     def _request(self, params: dict[str, str]) -> dict[str, Any]:
         timeout = max(0.1, min(self._timeout, self._seconds_left() / 4))
         self.requests_made += 1
+        started = self._clock.now()
         try:
             response = self._http.get(
-                self._url, params=params, headers=self._headers, timeout=timeout
+                self._url,
+                params=params,
+                headers=self._headers,
+                timeout=self._clock.io_timeout(timeout),
             )
         except httpx.TimeoutException:
+            self._spend_until(started, timeout)
             raise _Retryable(f"timeout after {timeout:.1f}s") from None
         except httpx.TransportError as exc:
             raise _Retryable(f"connection error: {type(exc).__name__}") from None
+        # httpx's timeouts bound each read; a body dribbled slowly can take longer in
+        # all, and a page that took longer than the timeout is treated as one.
+        if (self._clock.now() - started).total_seconds() > timeout:
+            raise _Retryable(f"timeout after {timeout:.1f}s (slow response)")
         status = response.status_code
         if status == 429:
             raise _Retryable("429 Too Many Requests", self._retry_after(response))
@@ -140,6 +149,12 @@ class RecordsApi:
         if cursor is not None and not isinstance(cursor, str):
             raise _Retryable("response 'next_cursor' is not a string")
         return body
+
+    def _spend_until(self, started: datetime, timeout: float) -> None:
+        """A timed-out wait lasted the whole timeout, whatever clock measured it."""
+        left = timeout - (self._clock.now() - started).total_seconds()
+        if left > 0:
+            self._clock.sleep(left)
 
     def _retry_after(self, response: httpx.Response) -> float | None:
         raw = response.headers.get("Retry-After")

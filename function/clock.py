@@ -1,8 +1,8 @@
 """The function's one seam for time: everything that waits or stamps goes through here.
 
-On AWS the system clock is used. A harness swaps in its own clock (any object with
-`now()` and `sleep()`) with `set_clock`, so backoff and timestamps follow virtual time
-without patching the `time` module globally.
+On AWS the system clock is used. A harness swaps in its own clock with `set_clock`, so
+backoff, timestamps and network timeouts follow virtual time without patching the `time`
+module globally.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ class Clock(Protocol):
 
     def sleep(self, seconds: float) -> None: ...
 
+    def io_timeout(self, seconds: float) -> float:
+        """The socket timeout that stands for waiting `seconds` on this clock."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -27,6 +31,9 @@ class SystemClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             time.sleep(seconds)
+
+    def io_timeout(self, seconds: float) -> float:
+        return seconds
 
 
 _current: Clock = SystemClock()

@@ -69,6 +69,13 @@ def run_command(
         list[str] | None, typer.Option(help="override a function variable, NAME=value")
     ] = None,
     changes_per_day: Annotated[int, typer.Option(help="size of the mock API's dataset")] = 100,
+    faults: Annotated[
+        str,
+        typer.Option(
+            help="mock API fault profile (none, flaky, rate-limited, outage, bad-data,"
+            " chaos) or a YAML/JSON rule file"
+        ),
+    ] = "none",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
 ) -> None:
     """Fire the scheduled function at every occurrence in virtual time and report."""
@@ -83,6 +90,7 @@ def run_command(
         report_dir=report_dir,
         environment=_environment(env or []),
         changes_per_day=changes_per_day,
+        faults=faults,
         show_progress=progress,
     )
     result = run(options, console)

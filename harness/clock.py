@@ -1,8 +1,9 @@
 """Virtual time: the harness moves it; nothing reads the wall clock or really sleeps.
 
-`VirtualClock` satisfies the function's clock seam (`now`, `sleep`) and the mock API's
-time source (`now`), so the function's backoff, its timestamps, Lambda's remaining-time
-budget and the API's logical time all follow one timeline.
+`VirtualClock` satisfies the function's clock seam (`now`, `sleep`, `io_timeout`) and
+the mock API's time source (`now`, `sleep`), so the function's backoff, timeouts and
+timestamps, Lambda's remaining-time budget and the API's logical time, delays and drips
+all follow one timeline.
 """
 
 from __future__ import annotations
@@ -10,8 +11,15 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+# How long, in wall seconds, a network wait may really block in virtual time: only a
+# server that never answers (a `hang` fault) runs into it, and the wait then counts as
+# the full timeout the function asked for, in virtual time.
+IO_TIMEOUT_WALL_SECONDS = 1.0
+
 
 class VirtualClock:
+    virtual = True  # the mock API spends logical time on delays instead of waiting
+
     def __init__(self, start: datetime) -> None:
         if start.tzinfo is None:
             raise ValueError("the virtual clock needs a timezone-aware start")
@@ -29,6 +37,10 @@ class VirtualClock:
         with self._lock:
             self._now += timedelta(seconds=seconds)
             self.slept_seconds += seconds
+
+    def io_timeout(self, seconds: float) -> float:
+        """The wall-clock timeout for a network wait of `seconds` of virtual time."""
+        return min(seconds, IO_TIMEOUT_WALL_SECONDS)
 
     def advance_to(self, t: datetime) -> None:
         with self._lock:

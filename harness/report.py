@@ -8,6 +8,7 @@ records_processed) and totals; everything else is extra.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer
 from rich.table import Table
+
+from mock_api import Entry
 
 Outcome = Literal["succeeded", "failed", "dlq"]
 _deserializer = TypeDeserializer()
@@ -38,6 +41,9 @@ class Fire:
     attempts: list[Attempt] = field(default_factory=list)
     sync_id: str | None = None
     records_processed: int = 0
+    # What the function reported: succeeded, partial (some records invalid, cursor
+    # kept), skipped (the occurrence was already synced) or failed.
+    sync_status: str = "failed"
 
 
 def plain(value: Any) -> Any:
@@ -73,11 +79,35 @@ def totals(fires: list[Fire]) -> dict[str, int]:
         "succeeded": sum(f.outcome == "succeeded" for f in fires),
         "failed": sum(f.outcome == "failed" for f in fires),
         "dlq": sum(f.outcome == "dlq" for f in fires),
+        "partial": sum(f.sync_status == "partial" for f in fires),
         "attempts": len(attempts),
         "function_errors": sum(a.status == "function_error" for a in attempts),
         "timeouts": sum(a.status == "timeout" for a in attempts),
         "records_processed": sum(f.records_processed for f in fires),
     }
+
+
+def fault_summary(source: str, rules: list[dict[str, Any]], journal: list[Entry]) -> dict[str, Any]:
+    """The fault rules in force, how often each applied, and the API's answers."""
+    by_status: Counter[str] = Counter(
+        "no response" if e.status is None else str(e.status) for e in journal
+    )
+    by_fault: Counter[str] = Counter(e.fault for e in journal if e.fault)
+    return {
+        "source": source,
+        "requests": len(journal),
+        "faulted": sum(by_fault.values()),
+        "by_status": dict(sorted(by_status.items())),
+        "by_fault": dict(by_fault.most_common()),
+        "rules": rules,
+        "never_applied": [r["name"] or f"rule {r['rule']}" for r in rules if not r["applied"]],
+    }
+
+
+def write_journal(journal: list[Entry], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for entry in journal:
+            out.write(json.dumps(entry.to_dict()) + "\n")
 
 
 def write_report(report: dict[str, Any], report_dir: Path) -> Path:
@@ -99,16 +129,30 @@ def summary_table(report: dict[str, Any]) -> Table:
         "fires",
         f"{t['fires']}: [green]{t['succeeded']} succeeded[/]"
         + (f", [red]{t['failed']} failed[/]" if t["failed"] else "")
-        + (f", [magenta]{t['dlq']} dead-lettered[/]" if t["dlq"] else ""),
+        + (f", [magenta]{t['dlq']} dead-lettered[/]" if t["dlq"] else "")
+        + (f" ({t['partial']} partial)" if t.get("partial") else ""),
     )
     table.add_row(
         "attempts",
         f"{t['attempts']} ({t['function_errors']} function errors, {t['timeouts']} timeouts)",
     )
     table.add_row("records processed", str(t["records_processed"]))
+    faults = report.get("faults")
+    if faults:
+        applied = ", ".join(f"{name} {n}" for name, n in list(faults["by_fault"].items())[:6])
+        table.add_row(
+            "external API",
+            f"{faults['requests']} requests, {faults['faulted']} faulted"
+            f" ({faults['source']}{': ' + applied if applied else ''})",
+        )
+        if faults["never_applied"]:
+            table.add_row("[yellow]rules never applied[/]", ", ".join(faults["never_applied"]))
     for name, stats in report["tables"].items():
         detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")
         table.add_row(f"table {name}", detail)
+    truth = report.get("truth")
+    if truth:
+        table.add_row("ground truth", _truth_line(truth))
     table.add_row(
         "time",
         f"{report['virtual_seconds'] / 86400:.1f} virtual days in {report['wall_seconds']:.1f} s"
@@ -121,3 +165,15 @@ def summary_table(report: dict[str, Any]) -> Table:
         f" harness {timing['harness_share']:.0%}",
     )
     return table
+
+
+def _truth_line(truth: dict[str, Any]) -> str:
+    if truth["caught_up_to"] is None:
+        return "[yellow]no fully successful sync to compare with[/]"
+    if truth["ok"]:
+        checked, at = truth["checked"], truth["caught_up_to"]
+        return f"[green]held[/]: {checked} records match the API as of {at}"
+    counts = ", ".join(
+        f"{len(truth[k])} {k}" for k in ("missing", "stale", "corrupted", "unexpected") if truth[k]
+    )
+    return f"[red]broken[/]: {counts} (see report.json 'truth')"

@@ -26,16 +26,34 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from mock_api import BackgroundServer, Dataset, create_app
+from mock_api import (
+    BackgroundServer,
+    Dataset,
+    Entry,
+    FaultPlan,
+    FaultRuleError,
+    create_app,
+    load_faults,
+)
 
 from .backend import EmbeddedBackend
 from .clock import VirtualClock
 from .errors import BadInput
 from .events import iso_z, seeded_uuid
 from .executor import InProcessExecutor, InvocationResult
-from .report import Attempt, Fire, dump_table, summary_table, totals, write_report
+from .report import (
+    Attempt,
+    Fire,
+    dump_table,
+    fault_summary,
+    summary_table,
+    totals,
+    write_journal,
+    write_report,
+)
 from .schedules import Schedule
 from .stack import StackSpec, provision
+from .truth import check_records
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 EXECUTORS = ("inprocess",)
@@ -52,6 +70,7 @@ class RunOptions:
     report_dir: Path = Path("out/run")
     environment: dict[str, str] = field(default_factory=dict)  # overrides for the function
     changes_per_day: int = 100
+    faults: str = "none"  # profile name or rule file for the mock API
     show_progress: bool = True
 
 
@@ -61,12 +80,14 @@ class RunResult:
     report_path: Path
     tables: dict[str, list[dict[str, Any]]]
     dataset: Dataset
+    journal: list[Entry]
 
 
 def run(options: RunOptions, console: Console | None = None) -> RunResult:
     console = console or Console(stderr=True)
     started_wall = time.perf_counter()
     _check(options)
+    plan = _fault_plan(options.faults)
     end = options.start + timedelta(days=options.days)
     schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=options.start)
     occurrences = list(schedule.fires(options.start, end))
@@ -84,9 +105,8 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         starting = "Starting the embedded AWS and the mock API, deploying the stack"
         with console.status(starting) if options.show_progress else nullcontext():
             backend = services.enter_context(EmbeddedBackend())
-            api = services.enter_context(
-                BackgroundServer(create_app(dataset, token=token, clock=clock))
-            )
+            api_app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
+            api = services.enter_context(BackgroundServer(api_app))
             deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
         function = deployed.function(options.environment)
         usage_before = backend.usage()
@@ -109,6 +129,9 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
                 fires.append(_fire(scheduled, event["id"], attempt_at, result))
                 advance(scheduled)
         loop_seconds = time.perf_counter() - loop_started
+        mock_api = api_app.state.api
+        journal = mock_api.journal.entries()
+        fault_stats = mock_api.engine.stats()
         backend_seconds = backend.usage().seconds - usage_before.seconds
         tables = {
             table: dump_table(
@@ -139,14 +162,21 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         "compression_ratio": round(virtual / wall, 1) if wall else None,
         "timing": _timing(loop_seconds, invocation_seconds, backend_seconds),
         "totals": totals(fires),
+        "faults": fault_summary(options.faults, fault_stats, journal),
         "tables": {
             spec.records_table: _record_stats(tables[spec.records_table]),
             spec.sync_table: {"items": len(tables[spec.sync_table])},
         },
+        "truth": check_records(
+            dataset, tables[spec.records_table], tables[spec.sync_table], end
+        ).to_dict(),
         "fires": [asdict(fire) for fire in fires],
     }
+    write_journal(journal, report_dir / "journal.jsonl")
     path = write_report(report, report_dir)
-    return RunResult(report=report, report_path=path, tables=tables, dataset=dataset)
+    return RunResult(
+        report=report, report_path=path, tables=tables, dataset=dataset, journal=journal
+    )
 
 
 def print_summary(result: RunResult, console: Console) -> None:
@@ -170,6 +200,13 @@ def _check(options: RunOptions) -> None:
         raise BadInput("--start plus --days runs past the year 9999") from None
     if options.changes_per_day < 1:
         raise BadInput("--changes-per-day must be at least 1")
+
+
+def _fault_plan(spec: str) -> FaultPlan:
+    try:
+        return load_faults(spec)
+    except FaultRuleError as exc:
+        raise BadInput(f"--faults: {exc}") from None
 
 
 def _prepare_report_dir(path: Path) -> Path:
@@ -245,6 +282,7 @@ def _fire(scheduled: datetime, event_id: str, at: datetime, result: InvocationRe
         attempts=[attempt],
         sync_id=body.get("syncId") if succeeded else None,
         records_processed=int(body.get("recordsProcessed", 0)) if succeeded else 0,
+        sync_status=str(body.get("status", "succeeded")) if succeeded else "failed",
     )
 
 

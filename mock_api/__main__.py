@@ -1,4 +1,5 @@
-"""`python -m mock_api --port P --seed S`: serve the dataset on loopback."""
+"""`python -m mock_api --port P --seed S [--faults PROFILE|FILE]`: serve the dataset on
+loopback, with fault rules if given."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ import uvicorn
 
 from .app import DEFAULT_TOKEN, create_app
 from .dataset import Dataset
+from .profiles import PROFILES, load_faults
+from .rules import FaultRuleError
+from .server import server_options
 
 
 def _instant(text: str) -> datetime:
@@ -39,16 +43,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--changes-per-day", type=int, default=100)
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="bearer token clients must send")
+    parser.add_argument(
+        "--faults",
+        default="none",
+        help=f"fault profile ({', '.join(PROFILES)}) or YAML/JSON rule file",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a TCP port")
     if args.changes_per_day < 1:
         parser.error("--changes-per-day must be at least 1")
+    try:
+        faults = load_faults(args.faults)
+    except FaultRuleError as exc:
+        parser.error(str(exc))
     app = create_app(
         Dataset(seed=args.seed, origin=args.origin, changes_per_day=args.changes_per_day),
         token=args.token,
+        faults=faults,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, **server_options(log_level="info"))
     return 0
 
 

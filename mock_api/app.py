@@ -1,7 +1,8 @@
-"""The external API stand-in: `GET /records` over a seeded dataset, bearer-token auth.
+"""The external API stand-in: `GET /records` over a seeded dataset, bearer-token auth,
+fault injection and a request journal, with a control plane under `/_`.
 
-`mock_api.app:app` is a ready app configured from MOCK_API_SEED, MOCK_API_TOKEN and
-MOCK_API_ORIGIN; `create_app` builds one for the harness and tests.
+`mock_api.app:app` is a ready app configured from MOCK_API_SEED, MOCK_API_TOKEN,
+MOCK_API_ORIGIN and MOCK_API_FAULTS; `create_app` builds one for the harness and tests.
 """
 
 from __future__ import annotations
@@ -10,16 +11,25 @@ import base64
 import binascii
 import os
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi import Body, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 
-from .clock import TimeSource, WallClock
-from .dataset import Dataset
+from .clock import SettableClock, TimeSource
+from .data_faults import DataFaults
+from .dataset import Dataset, dumps
+from .faults import Decision, FaultEngine
+from .injector import FAULT_SCOPE_KEY, FaultInjector
+from .journal import Journal
+from .rules import FaultPlan, FaultRuleError, parse_plan
 
 DEFAULT_TOKEN = "local-dev-token"
 MAX_PAGE_SIZE = 1000
+
+
+class _BadRequest(Exception):
+    pass
 
 
 def _parse_instant(name: str, text: str) -> datetime:
@@ -28,10 +38,6 @@ def _parse_instant(name: str, text: str) -> datetime:
     except ValueError:
         raise _BadRequest(f"{name} is not an ISO 8601 instant: {text!r}") from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-class _BadRequest(Exception):
-    pass
 
 
 def encode_cursor(updated_at: str, record_id: str) -> str:
@@ -46,76 +52,208 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     return updated_at, record_id
 
 
+class MockApi:
+    """Everything the endpoints share: data, auth, logical time, faults and journal."""
+
+    def __init__(
+        self, dataset: Dataset, token: str, clock: TimeSource, seed: int, faults: FaultPlan
+    ) -> None:
+        self.dataset = dataset
+        self.token = token
+        self.clock = clock
+        self.seed = seed
+        self.journal = Journal()
+        self.data_faults = DataFaults()
+        self.set_faults(faults)
+
+    def set_faults(self, plan: FaultPlan) -> None:
+        """Replace the rules; their counters and dice start afresh."""
+        self.plan = plan
+        self.engine = FaultEngine(plan, self.seed, self.dataset.origin)
+
+    def reset(self) -> None:
+        self.set_faults(FaultPlan())
+        self.journal.clear()
+        self.data_faults = DataFaults()
+
+
 def create_app(
     dataset: Dataset | None = None,
     *,
     token: str = DEFAULT_TOKEN,
     clock: TimeSource | None = None,
+    faults: FaultPlan | None = None,
+    seed: int | None = None,
 ) -> FastAPI:
+    """The API over `dataset`. `clock` gives logical time (a settable wall clock when
+    absent); `faults` are the initial rules; `seed` (the dataset's when absent) seeds
+    the fault dice."""
     data = dataset or Dataset()
-    time_source = clock or WallClock()
-    app = FastAPI(title="Mock external records API", version="1.0")
-    app.state.dataset = data
-    app.state.clock = time_source
+    api = MockApi(
+        data,
+        token,
+        clock or SettableClock(),
+        data.seed if seed is None else seed,
+        faults or FaultPlan(),
+    )
+    app = FastAPI(
+        title="Mock external records API",
+        version="1.0",
+        description="Seeded records that change over logical time, with fault injection.",
+    )
+    app.state.api = api
 
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse({"error": message}, status_code=status)
 
-    # Handlers are `async` and return JSONResponse on purpose: the work is a few
-    # milliseconds of CPU, and skipping the worker-thread hop and jsonable_encoder's walk
+    # Handlers are `async` and build their responses by hand on purpose: the work is
+    # small, and skipping the worker-thread hop, parameter models and jsonable_encoder
     # makes a page several times faster.
-    @app.get("/_health")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "seed": data.seed, "logicalTime": time_source.now().isoformat()}
-
-    @app.get("/records", response_model=None)
-    async def records(
-        authorization: Annotated[str | None, Header()] = None,
-        updated_since: Annotated[str | None, Query()] = None,
-        updated_until: Annotated[str | None, Query()] = None,
-        page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
-        cursor: Annotated[str | None, Query()] = None,
-    ) -> JSONResponse:
-        if authorization != f"Bearer {token}":
+    @app.get(
+        "/records",
+        response_model=None,
+        openapi_extra={
+            "parameters": [
+                {"name": n, "in": "query", "required": False, "schema": {"type": t}}
+                for n, t in (
+                    ("updated_since", "string"),
+                    ("updated_until", "string"),
+                    ("page_size", "integer"),
+                    ("cursor", "string"),
+                )
+            ]
+        },
+    )
+    async def records(request: Request) -> Response:
+        """Records changed in (updated_since, updated_until], oldest first, in pages:
+        `{"records": [...], "next_cursor": "..." | null}`."""
+        if request.headers.get("authorization") != f"Bearer {api.token}":
             return error(401, "missing or invalid bearer token")
+        query = request.query_params
         try:
-            since = _parse_instant("updated_since", updated_since) if updated_since else None
-            until = (
-                _parse_instant("updated_until", updated_until)
-                if updated_until
-                else time_source.now()
-            )
+            raw_since, raw_until = query.get("updated_since"), query.get("updated_until")
+            since = _parse_instant("updated_since", raw_since) if raw_since else None
+            until = _parse_instant("updated_until", raw_until) if raw_until else api.clock.now()
+            cursor = query.get("cursor")
             after = decode_cursor(cursor) if cursor else None
+            page_size = _page_size(query.get("page_size"))
         except _BadRequest as exc:
             return error(400, str(exc))
         if since is not None and since > until:
             return error(400, "updated_since is after updated_until")
-        matching = data.changed_between(since, until)
-        if after is not None:
-            matching = [r for r in matching if (r["updatedAt"], r["id"]) > after]
-        page = matching[:page_size]
-        more = len(matching) > page_size
-        return JSONResponse(
-            {
-                "records": page,
-                "next_cursor": (
-                    encode_cursor(page[-1]["updatedAt"], page[-1]["id"]) if more else None
-                ),
-            }
+        window = data.window(since, until)
+        start = window.after(after)
+        end = min(start + page_size, len(window.records))
+        next_cursor = encode_cursor(*window.keys[end - 1]) if end < len(window.records) else None
+        decision: Decision | None = request.scope.get(FAULT_SCOPE_KEY)
+        moved = api.data_faults.arriving((since, until, cursor))
+        if decision is None and not moved:
+            body = b'{"records":[%b],"next_cursor":%b}' % (
+                b",".join(window.blobs[start:end]),
+                dumps(next_cursor),
+            )
+            return Response(body, media_type="application/json")
+        page = api.data_faults.alter(
+            decision, window, start, end, moved, (since, until, next_cursor)
+        )
+        return Response(
+            dumps({"records": page, "next_cursor": next_cursor}), media_type="application/json"
         )
 
+    @app.get("/_health", tags=["control"])
+    async def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "seed": data.seed,
+            "logicalTime": api.clock.now().isoformat(),
+            "rules": len(api.plan.rules),
+            "requests": len(api.journal),
+        }
+
+    @app.get("/_faults", tags=["control"])
+    async def get_faults() -> dict[str, Any]:
+        return {
+            **api.plan.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+            "stats": api.engine.stats(),
+        }
+
+    @app.post("/_faults", tags=["control"], response_model=None)
+    async def set_faults(document: Any = Body(...)) -> dict[str, Any] | JSONResponse:  # noqa: B008
+        """Replace the rules with `{"rules": [...], "seed": N}`; 422 names a bad field."""
+        try:
+            plan = parse_plan(document)
+        except FaultRuleError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        api.set_faults(plan)
+        return {"rules": len(plan.rules)}
+
+    @app.delete("/_faults", tags=["control"])
+    async def clear_faults() -> dict[str, Any]:
+        api.set_faults(FaultPlan())
+        return {"rules": 0}
+
+    @app.get("/_requests", tags=["control"])
+    async def requests(since: int = 0) -> dict[str, Any]:
+        """The journal: every data request after entry number `since`."""
+        entries = api.journal.entries(since)
+        return {"count": len(api.journal), "requests": [e.to_dict() for e in entries]}
+
+    @app.post("/_reset", tags=["control"])
+    async def reset() -> dict[str, Any]:
+        """Forget the rules, the journal and any records held back by page drift."""
+        api.reset()
+        return {"status": "reset"}
+
+    @app.post("/_clock", tags=["control"], response_model=None)
+    async def set_clock(document: dict[str, Any] = Body(...)) -> dict[str, Any] | JSONResponse:  # noqa: B008
+        """Set logical time: `{"now": "2026-03-01T02:00:00Z"}`, or `{"now": null}` to
+        follow the wall clock again."""
+        if not isinstance(api.clock, SettableClock):
+            return error(409, "logical time is driven by the harness that runs this API")
+        raw = document.get("now")
+        try:
+            api.clock.set(_parse_instant("now", raw) if isinstance(raw, str) else None)
+        except _BadRequest as exc:
+            return error(422, str(exc))
+        if raw is not None and not isinstance(raw, str):
+            return error(422, "now must be an ISO 8601 instant or null")
+        return {"logicalTime": api.clock.now().isoformat()}
+
+    app.add_middleware(FaultInjector, api=api)
     return app
+
+
+def _page_size(raw: str | None) -> int:
+    if raw is None:
+        return 100
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _BadRequest(f"page_size is not an integer: {raw!r}") from None
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise _BadRequest(f"page_size must be 1 to {MAX_PAGE_SIZE}, got {value}")
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    # `mock_api.app:app` for uvicorn and containers, built on first use rather than at
+    # every import.
+    if name == "app":
+        globals()["app"] = built = _from_environment()
+        return built
+    raise AttributeError(name)
 
 
 def _from_environment() -> FastAPI:
     origin = os.environ.get("MOCK_API_ORIGIN")
+    faults = os.environ.get("MOCK_API_FAULTS")
+    from .profiles import load_faults
+
     return create_app(
         Dataset(
             seed=int(os.environ.get("MOCK_API_SEED", "1")),
             origin=_parse_instant("MOCK_API_ORIGIN", origin) if origin else Dataset().origin,
         ),
         token=os.environ.get("MOCK_API_TOKEN", DEFAULT_TOKEN),
+        faults=load_faults(faults) if faults else None,
     )
-
-
-app = _from_environment()

@@ -7,6 +7,8 @@ and the ground truth a test compares a table with, can be recomputed at will.
 
 from __future__ import annotations
 
+import bisect
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -99,6 +101,24 @@ class Dataset:
         }
 
     # -- queries -------------------------------------------------------------------
+    def window(self, since: datetime | None, until: datetime) -> Window:
+        """The records changed in (since, until], ready to page through. (Cached: a
+        client pages through one window with many requests.)"""
+        return _window(self, since, until)
+
+    def _build_window(self, since: datetime | None, until: datetime) -> Window:
+        latest: dict[str, Change] = {}
+        for day in self._days_touching(since, until):
+            for change in self.changes_on(day):
+                if (since is None or change.at > since) and change.at <= until:
+                    latest[change.record_id] = change
+        changes = sorted(latest.values())
+        return Window(
+            records=tuple(_record(self, c) for c in changes),
+            keys=tuple((_iso(c.at), c.record_id) for c in changes),
+            blobs=tuple(_record_json(self, c) for c in changes),
+        )
+
     def _days_touching(self, since: datetime | None, until: datetime) -> range:
         first = 0 if since is None else max(0, (since - self.origin) // DAY)
         last = (until - self.origin) // DAY
@@ -107,16 +127,39 @@ class Dataset:
     def changed_between(self, since: datetime | None, until: datetime) -> list[dict[str, Any]]:
         """Records changed in (since, until], each as of its last change in the window,
         sorted by (updatedAt, id)."""
-        latest: dict[str, Change] = {}
-        for day in self._days_touching(since, until):
-            for change in self.changes_on(day):
-                if (since is None or change.at > since) and change.at <= until:
-                    latest[change.record_id] = change
-        return [self.record(c) for c in sorted(latest.values())]
+        return list(self.window(since, until).records)
+
+    def version(self, record_id: str, updated_at: datetime) -> dict[str, Any] | None:
+        """The record as the API served it when last changed at `updated_at`, or None if
+        it never changed then (a version nobody served)."""
+        day = (updated_at - self.origin) // DAY
+        for change in self.changes_on(day):
+            if change.at == updated_at and change.record_id == record_id:
+                return self.record(change)
+        return None
 
     def state_at(self, t: datetime) -> dict[str, dict[str, Any]]:
         """Ground truth: every record that exists at `t`, as of its last change."""
         return {record["id"]: record for record in self.changed_between(None, t)}
+
+
+@dataclass(frozen=True)
+class Window:
+    """Records of a window in (updatedAt, id) order, their keys for keyset pagination,
+    and each record already serialised as JSON (a page is a join of these)."""
+
+    records: tuple[dict[str, Any], ...]
+    keys: tuple[tuple[str, str], ...]
+    blobs: tuple[bytes, ...]
+
+    def after(self, key: tuple[str, str] | None) -> int:
+        """Index of the first record past `key` (a cursor's position)."""
+        return 0 if key is None else bisect.bisect_right(self.keys, key)
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON, as the API sends it."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def record_id(day: int, index: int) -> str:
@@ -131,3 +174,13 @@ def _changes_on(dataset: Dataset, day: int) -> tuple[Change, ...]:
 @lru_cache(maxsize=262_144)
 def _record(dataset: Dataset, change: Change) -> dict[str, Any]:
     return dataset._generate_record(change)
+
+
+@lru_cache(maxsize=262_144)
+def _record_json(dataset: Dataset, change: Change) -> bytes:
+    return dumps(_record(dataset, change))
+
+
+@lru_cache(maxsize=64)
+def _window(dataset: Dataset, since: datetime | None, until: datetime) -> Window:
+    return dataset._build_window(since, until)

@@ -10,6 +10,22 @@ from typing import Any
 
 import uvicorn
 
+from .transport import TrackedHttpProtocol
+
+
+def server_options(log_level: str) -> dict[str, Any]:
+    """uvicorn settings every mock API server uses: the fast HTTP parser with connection
+    tracking (for socket-level faults), no proxy-header rewriting of client addresses,
+    and a short grace period so a hanging request cannot hold up shutdown."""
+    return {
+        "http": TrackedHttpProtocol,
+        "log_level": log_level,
+        "access_log": False,
+        "lifespan": "off",
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 2,
+    }
+
 
 class BackgroundServer:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -20,7 +36,7 @@ class BackgroundServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))
         self.host, self.port = self._socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(app, **server_options(log_level="warning"))
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True

@@ -83,9 +83,43 @@ def test_transient_failures_are_retried_with_growing_waits(failure: object) -> N
     records = make_api(handler, clock).fetch_changed(None, UNTIL)
 
     assert [r["id"] for r in records] == ["a"]
-    waited = clock.slept_seconds
+    # A timed-out request itself lasts the 5 s timeout, in virtual time.
+    waited = clock.slept_seconds - (3 * 5 if failure == "timeout" else 0)
     # Equal jitter: each wait is between half and all of 1 s, 2 s, 4 s.
     assert 0.5 + 1 + 2 <= waited <= 1 + 2 + 4
+
+
+def test_a_timeout_costs_its_length_in_virtual_time_but_little_wall_time() -> None:
+    clock = VirtualClock(T0)
+    asked: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.extensions["timeout"]["read"])
+        if len(asked) == 1:
+            raise httpx.ReadTimeout("no answer", request=request)
+        return page([{"id": "a"}])
+
+    make_api(handler, clock).fetch_changed(None, UNTIL)
+
+    assert asked[0] <= 1.0  # the socket waits at most a wall second for 5 virtual ones
+    assert clock.slept_seconds >= 5
+
+
+def test_a_response_slower_than_the_timeout_counts_as_a_timeout() -> None:
+    clock = VirtualClock(T0)
+    answers = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal answers
+        answers += 1
+        if answers == 1:
+            clock.sleep(12)  # the server dribbled the body for 12 virtual seconds
+        return page([{"id": "a"}])
+
+    records = make_api(handler, clock).fetch_changed(None, UNTIL)
+
+    assert answers == 2
+    assert [r["id"] for r in records] == ["a"]
 
 
 def test_retry_after_on_429_is_honoured() -> None:

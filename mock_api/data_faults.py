@@ -1,0 +1,90 @@
+"""Faults in the records of a page: invalid records, duplicates across pages, page drift.
+
+They alter copies of a page only; the dataset never changes, so with the faults gone
+every window serves what it always did.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from .dataset import Window
+from .faults import Decision
+
+# Where a record held back by page drift will show up: (since, until, cursor) of the
+# request for the next page.
+PageKey = tuple[datetime | None, datetime, str | None]
+MAX_HELD = 10_000
+
+# Ways to spoil a record: drop a required field, or give one a wrong type.
+_CORRUPTIONS: tuple[tuple[str, str, Any], ...] = (
+    ("drop", "id", None),
+    ("drop", "name", None),
+    ("drop", "email", None),
+    ("drop", "amountCents", None),
+    ("drop", "updatedAt", None),
+    ("type", "amountCents", "12.50"),
+    ("type", "createdAt", 1767225600),
+    ("type", "status", ["active"]),
+    ("type", "name", None),
+)
+
+
+class DataFaults:
+    def __init__(self) -> None:
+        self._held: dict[PageKey, list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def arriving(self, key: PageKey) -> list[dict[str, Any]]:
+        """Records page drift moved onto the page asked for with `key`. They stay due
+        there, so a retried request for that page sees them too."""
+        if not self._held:
+            return []
+        with self._lock:
+            return list(self._held.get(key, ()))
+
+    def alter(
+        self,
+        decision: Decision | None,
+        window: Window,
+        start: int,
+        end: int,
+        moved_here: list[dict[str, Any]],
+        next_page: PageKey,
+    ) -> list[dict[str, Any]]:
+        page = [dict(r) for r in window.records[start:end]]  # copies: the dataset's are shared
+        page = [dict(r) for r in moved_here] + page
+        if decision is None:
+            return page
+        fault, rng = decision.fault, decision.rng
+        if fault.kind == "invalid_records":
+            for index in rng.sample(range(len(page)), min(fault.records, len(page))):
+                how, field, value = rng.choice(_CORRUPTIONS)
+                if how == "drop":
+                    page[index].pop(field, None)
+                else:
+                    page[index][field] = value
+        elif fault.kind == "duplicate_records":
+            # The last records of the previous page again; on a first page, its own.
+            earlier = window.records[max(0, start - fault.records) : start]
+            again = [dict(r) for r in earlier] or [dict(r) for r in page[: fault.records]]
+            page = again + page if earlier else page + again
+        elif fault.kind == "page_drift":
+            if next_page[2] is None:
+                # No page after this one to move to: a record of the previous page
+                # drifts onto this one instead (seen twice).
+                page = [
+                    dict(r) for r in window.records[max(0, start - fault.records) : start]
+                ] + page
+            else:
+                count = min(fault.records, len(page) - 1)
+                picked = sorted(rng.sample(range(len(page) - 1), count)) if count > 0 else []
+                held = [page[i] for i in picked]
+                page = [r for i, r in enumerate(page) if i not in set(picked)]
+                with self._lock:
+                    if len(self._held) >= MAX_HELD:
+                        self._held.clear()
+                    self._held.setdefault(next_page, []).extend(held)
+        return page

@@ -1,0 +1,120 @@
+"""Deciding, request by request, which fault rule applies.
+
+Each rule keeps its own count of qualifying requests and its own dice, seeded from the
+plan's seed and the rule's position, so adding a rule never changes when another fires
+and the same requests always meet the same faults.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import re
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .rules import Fault, FaultPlan, Rule
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule: int  # position in the plan
+    fault: Fault
+    rng: random.Random  # the rule's dice, for faults that pick records
+
+
+class _RuleState:
+    __slots__ = (
+        "applied",
+        "end",
+        "fault",
+        "index",
+        "method",
+        "path",
+        "rng",
+        "rule",
+        "seen",
+        "start",
+    )
+
+    def __init__(self, index: int, rule: Rule, seed: int, origin: datetime) -> None:
+        self.index = index
+        self.rule = rule
+        self.fault = rule.fault
+        self.method = rule.match.method.upper() if rule.match.method else None
+        pattern = rule.match.path
+        self.path: re.Pattern[str] | str | None = (
+            re.compile(fnmatch.translate(pattern))
+            if pattern is not None and any(c in pattern for c in "*?[")
+            else pattern
+        )
+        window = rule.match.window
+        self.start, self.end = window.resolve(origin) if window else (None, None)
+        self.rng = random.Random(f"{seed}:rule:{index}")
+        self.seen = 0
+        self.applied = 0
+
+    def qualifies(self, method: str, path: str, now: datetime) -> bool:
+        if self.method is not None and method != self.method:
+            return False
+        if self.path is not None:
+            if isinstance(self.path, str):
+                if path != self.path:
+                    return False
+            elif not self.path.match(path):
+                return False
+        if self.start is not None and now < self.start:
+            return False
+        return self.end is None or now < self.end
+
+    def counts(self) -> bool:
+        """Whether this qualifying request is one the rule picks out (counts it)."""
+        self.seen += 1
+        match = self.rule.match
+        n = self.seen
+        if match.first is not None and n > match.first:
+            return False
+        if match.nth is not None and n not in match.nth:
+            return False
+        if match.every is not None and n % match.every:
+            return False
+        if match.probability is not None and self.rng.random() >= match.probability:
+            return False
+        return match.times is None or self.applied < match.times
+
+
+class FaultEngine:
+    def __init__(self, plan: FaultPlan, seed: int, origin: datetime) -> None:
+        self.plan = plan
+        dice = plan.seed if plan.seed is not None else seed
+        self._rules = [_RuleState(i, rule, dice, origin) for i, rule in enumerate(plan.rules)]
+        self._lock = threading.Lock()
+
+    def decide(self, method: str, path: str, now: datetime) -> Decision | None:
+        """The fault for this request, if any. Every rule the request qualifies for
+        counts it (and throws its dice), whether or not an earlier rule wins."""
+        if not self._rules:
+            return None
+        chosen: _RuleState | None = None
+        with self._lock:
+            for state in self._rules:
+                if state.qualifies(method, path, now) and state.counts() and chosen is None:
+                    chosen = state
+            if chosen is None:
+                return None
+            chosen.applied += 1
+        return Decision(chosen.index, chosen.fault, chosen.rng)
+
+    def stats(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "rule": state.index,
+                "name": state.rule.name,
+                "fault": state.fault.describe(),
+                "qualified": state.seen,
+                "applied": state.applied,
+            }
+            for state in self._rules
+        ]

@@ -1,0 +1,175 @@
+"""Fault rules: plain data, validated. The same document is posted to `/_faults`, read
+from a YAML/JSON file (`harness run --faults FILE`) or shipped as a named profile.
+
+    {"rules": [{"match": {...}, "fault": {...}}], "seed": 7}
+
+A request *qualifies* for a rule when its method, path and logical time fit the rule;
+`first`, `nth` and `every` count the requests that qualified for that rule (1-based),
+`probability` throws the rule's own seeded dice, and `times` caps how often the rule
+is applied. Rules are tried in order and the first that matches is applied.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+Kind = Literal[
+    "hang",
+    "reset",
+    "empty",
+    "malformed_json",
+    "truncated",
+    "drip",
+    "invalid_records",
+    "duplicate_records",
+    "page_drift",
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+# Kinds that send no HTTP response at all, and kinds that alter the records of a page.
+NO_RESPONSE_KINDS = frozenset({"hang", "reset", "empty"})
+DATA_KINDS = frozenset({"invalid_records", "duplicate_records", "page_drift"})
+
+_OFFSET = re.compile(
+    r"^\+?\s*(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m)?\s*(?:(?P<s>\d+)\s*s)?$"
+)
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
+)
+
+
+def _logical_time(value: Any) -> datetime | timedelta:
+    """An instant (ISO 8601) or an offset from the start of the run: `12d`, `12d 2h`,
+    `90m`, or an ISO 8601 duration such as `P12DT2H`."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("give an ISO 8601 instant or an offset from the run start like '12d 2h'")
+    text = value.strip()
+    for pattern in (_ISO_DURATION, _OFFSET):
+        found = pattern.match(text.upper() if pattern is _ISO_DURATION else text.lower())
+        if found and any(found.groupdict().values()):
+            parts = {k: int(v or 0) for k, v in found.groupdict().items()}
+            return timedelta(
+                days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
+            )
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither an ISO 8601 instant nor an offset like '12d 2h'"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+LogicalTime = Annotated[datetime | timedelta, BeforeValidator(_logical_time)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Window(_Strict):
+    """Logical time the rule is live in: `from` inclusive, `to` exclusive."""
+
+    start: LogicalTime | None = Field(default=None, alias="from")
+    end: LogicalTime | None = Field(default=None, alias="to")
+
+    def resolve(self, origin: datetime) -> tuple[datetime | None, datetime | None]:
+        def at(value: datetime | timedelta | None) -> datetime | None:
+            return origin + value if isinstance(value, timedelta) else value
+
+        return at(self.start), at(self.end)
+
+
+class Match(_Strict):
+    method: str | None = None
+    path: str | None = Field(default=None, description="glob, e.g. /records*")
+    first: int | None = Field(default=None, ge=1)
+    nth: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, min_length=1)
+    every: int | None = Field(default=None, ge=1)
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)
+    window: Window | None = None
+    times: int | None = Field(default=None, ge=1)
+
+
+class Fault(_Strict):
+    status: int | None = Field(default=None, ge=100, le=599)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | dict[str, Any] | list[Any] | None = None
+    delay_ms: int = Field(default=0, ge=0, le=86_400_000)
+    kind: Kind | None = None
+    # How many records of a page `invalid_records`, `duplicate_records` and
+    # `page_drift` touch.
+    records: int = Field(default=1, ge=1, le=1000)
+    # `drip`: the body in this many chunks, this far apart.
+    chunks: int = Field(default=8, ge=2, le=1000)
+    chunk_interval_ms: int = Field(default=1000, ge=0, le=3_600_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fault:
+        if self.status is None and self.kind is None and self.delay_ms == 0:
+            raise ValueError("a fault needs at least one of status, kind or delay_ms")
+        if self.kind in NO_RESPONSE_KINDS and (self.status or self.headers or self.body):
+            raise ValueError(f"kind {self.kind!r} sends no response: drop status/headers/body")
+        if self.kind in DATA_KINDS and self.status not in (None, 200):
+            raise ValueError(f"kind {self.kind!r} alters a 200 page: drop status {self.status}")
+        if (self.headers or self.body is not None) and self.status is None:
+            raise ValueError("headers and body need a status to go with")
+        return self
+
+    def describe(self) -> str:
+        parts = [f"delay {self.delay_ms}ms"] if self.delay_ms else []
+        if self.status is not None:
+            parts.append(str(self.status))
+        if self.kind is not None:
+            parts.append(self.kind)
+        return "+".join(parts)
+
+
+class Rule(_Strict):
+    name: str | None = None
+    match: Match = Field(default_factory=Match)
+    fault: Fault
+
+
+class FaultPlan(_Strict):
+    rules: list[Rule] = Field(default_factory=list)
+    seed: int | None = Field(default=None, description="fault dice; the API's seed if absent")
+
+
+class FaultRuleError(ValueError):
+    """A fault rule document that does not validate; the message is one line."""
+
+
+def parse_plan(document: Any, source: str = "fault rules") -> FaultPlan:
+    if isinstance(document, list):
+        document = {"rules": document}
+    try:
+        return FaultPlan.model_validate(document)
+    except ValidationError as exc:
+        raise FaultRuleError(f"{source}: {describe_validation_error(exc)}") from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """pydantic's first error as `rules[0].match.probability: <why> (got 1.5)`."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    where = ""
+    for part in first["loc"]:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    message = str(first["msg"]).removeprefix("Value error, ")
+    got = first.get("input")
+    shown = f" (got {got!r})" if isinstance(got, str | int | float) and "got" not in message else ""
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where or 'document'}: {message}{shown}{more}"
