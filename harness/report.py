@@ -41,7 +41,7 @@ class Fire:
     attempts: list[Attempt] = field(default_factory=list)
     sync_id: str | None = None
     records_processed: int = 0
-    # What the function reported: succeeded, partial (some records invalid, cursor
+    # What the function reported: success, partial (some records invalid, cursor
     # kept), skipped (the occurrence was already synced) or failed.
     sync_status: str = "failed"
 

@@ -282,7 +282,7 @@ def _fire(scheduled: datetime, event_id: str, at: datetime, result: InvocationRe
         attempts=[attempt],
         sync_id=body.get("syncId") if succeeded else None,
         records_processed=int(body.get("recordsProcessed", 0)) if succeeded else 0,
-        sync_status=str(body.get("status", "succeeded")) if succeeded else "failed",
+        sync_status=str(body.get("status", "success")) if succeeded else "failed",
     )
 
 

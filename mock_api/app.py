@@ -172,10 +172,11 @@ def create_app(
 
     @app.get("/_faults", tags=["control"])
     async def get_faults() -> dict[str, Any]:
-        return {
-            **api.plan.model_dump(mode="json", by_alias=True, exclude_defaults=True),
-            "stats": api.engine.stats(),
-        }
+        rules = [
+            rule.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+            for rule in api.plan.rules
+        ]
+        return {"rules": rules, "seed": api.plan.seed, "stats": api.engine.stats()}
 
     @app.post("/_faults", tags=["control"], response_model=None)
     async def set_faults(document: Any = Body(...)) -> dict[str, Any] | JSONResponse:  # noqa: B008

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from mock_api import Dataset, create_app
@@ -77,9 +81,17 @@ def test_health() -> None:
     assert client().get("/_health").json()["status"] == "ok"
 
 
-def test_cli_rejects_bad_input_in_one_line() -> None:
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--port", "99999"], "--port"),
+        (["--faults", "sometimes"], "unknown fault profile 'sometimes'"),
+        (["--faults", "missing/rules.yaml"], "does not exist"),
+    ],
+)
+def test_cli_rejects_bad_input_in_one_line(args: list[str], named: str) -> None:
     answer = subprocess.run(
-        [sys.executable, "-m", "mock_api", "--port", "99999"],
+        [sys.executable, "-m", "mock_api", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -87,4 +99,34 @@ def test_cli_rejects_bad_input_in_one_line() -> None:
 
     assert answer.returncode == 2
     assert answer.stderr.strip().count("\n") == 0
-    assert "--port" in answer.stderr
+    assert named in answer.stderr
+
+
+def test_the_standalone_server_takes_a_profile_and_socket_faults() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mock_api", "--port", str(port), "--faults", "bad-data"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                faults = httpx.get(f"{url}/_faults").json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the mock API did not start"
+                time.sleep(0.1)
+        assert faults["rules"][0]["name"] == "invalid records"
+
+        rules = {"rules": [{"fault": {"kind": "reset"}}]}
+        assert httpx.post(f"{url}/_faults", json=rules).status_code == 200
+        with pytest.raises(httpx.ReadError):
+            httpx.get(f"{url}/records", headers={"Authorization": "Bearer local-dev-token"})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
