@@ -34,6 +34,7 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/bench_schedules.py
+	$(PY) bench/bench_mock_api.py
 	$(PY) bench/bench_run.py
 
 clean:

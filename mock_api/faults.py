@@ -26,32 +26,44 @@ class Decision:
 
 
 class _RuleState:
+    # Flat attributes, not the pydantic model: every request is checked against every
+    # rule, so this is the hot path of a run with rules.
     __slots__ = (
         "applied",
         "end",
+        "every",
         "fault",
+        "first",
         "index",
         "method",
+        "nth",
         "path",
+        "probability",
         "rng",
         "rule",
         "seen",
         "start",
+        "times",
     )
 
     def __init__(self, index: int, rule: Rule, seed: int, origin: datetime) -> None:
+        match = rule.match
         self.index = index
         self.rule = rule
         self.fault = rule.fault
-        self.method = rule.match.method.upper() if rule.match.method else None
-        pattern = rule.match.path
+        self.method = match.method.upper() if match.method else None
+        pattern = match.path
         self.path: re.Pattern[str] | str | None = (
             re.compile(fnmatch.translate(pattern))
             if pattern is not None and any(c in pattern for c in "*?[")
             else pattern
         )
-        window = rule.match.window
-        self.start, self.end = window.resolve(origin) if window else (None, None)
+        self.start, self.end = match.window.resolve(origin) if match.window else (None, None)
+        self.first = match.first
+        self.nth = frozenset(match.nth) if match.nth is not None else None
+        self.every = match.every
+        self.probability = match.probability
+        self.times = match.times
         self.rng = random.Random(f"{seed}:rule:{index}")
         self.seen = 0
         self.applied = 0
@@ -72,17 +84,16 @@ class _RuleState:
     def counts(self) -> bool:
         """Whether this qualifying request is one the rule picks out (counts it)."""
         self.seen += 1
-        match = self.rule.match
         n = self.seen
-        if match.first is not None and n > match.first:
+        if self.first is not None and n > self.first:
             return False
-        if match.nth is not None and n not in match.nth:
+        if self.nth is not None and n not in self.nth:
             return False
-        if match.every is not None and n % match.every:
+        if self.every is not None and n % self.every:
             return False
-        if match.probability is not None and self.rng.random() >= match.probability:
+        if self.probability is not None and self.rng.random() >= self.probability:
             return False
-        return match.times is None or self.applied < match.times
+        return self.times is None or self.applied < self.times
 
 
 class FaultEngine:

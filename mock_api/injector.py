@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .dataset import dumps
@@ -59,12 +58,8 @@ class FaultInjector:
             else:
                 await self._apply(decision, scope, receive, tracking_send)
         finally:
-            logical_ms = (api.clock.now() - logical_started).total_seconds() * 1000
             api.journal.record(
-                logical_time=logical_started.isoformat(timespec="milliseconds").replace(
-                    "+00:00", "Z"
-                ),
-                wall_time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                logical_at=logical_started,
                 method=scope["method"],
                 path=scope["path"],
                 query_string=scope.get("query_string", b""),
@@ -72,7 +67,7 @@ class FaultInjector:
                 fault=decision.fault.describe() if decision else None,
                 rule=decision.rule if decision else None,
                 duration_ms=(time.perf_counter() - wall_started) * 1000,
-                logical_ms=logical_ms,
+                logical_ms=(api.clock.now() - logical_started).total_seconds() * 1000,
             )
 
     async def _apply(self, decision: Decision, scope: Scope, receive: Receive, send: Send) -> None:

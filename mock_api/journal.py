@@ -8,7 +8,9 @@ determines, so two runs can be checked for identical journals.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -18,19 +20,45 @@ DETERMINED_FIELDS = ("seq", "logical_time", "method", "path", "query", "status",
 @dataclass(slots=True)
 class Entry:
     seq: int
-    logical_time: str
-    wall_time: str
+    logical_at: datetime
+    wall_at: float  # seconds since the epoch
     method: str
     path: str
-    query: dict[str, str]
+    query_string: bytes
     status: int | None  # None: no response was sent (hang, reset, empty)
     fault: str | None
     rule: int | None
     duration_ms: float  # wall time from request to the last byte (or the close)
     logical_ms: float  # logical time that passed meanwhile (delays, drips)
 
+    # Formatting waits until someone reads the journal: recording stays cheap.
+    @property
+    def logical_time(self) -> str:
+        return self.logical_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @property
+    def wall_time(self) -> str:
+        at = datetime.fromtimestamp(self.wall_at, UTC)
+        return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True))
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "seq": self.seq,
+            "logical_time": self.logical_time,
+            "wall_time": self.wall_time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "status": self.status,
+            "fault": self.fault,
+            "rule": self.rule,
+            "duration_ms": round(self.duration_ms, 3),
+            "logical_ms": round(self.logical_ms, 3),
+        }
 
 
 class Journal:
@@ -41,8 +69,7 @@ class Journal:
     def record(
         self,
         *,
-        logical_time: str,
-        wall_time: str,
+        logical_at: datetime,
         method: str,
         path: str,
         query_string: bytes,
@@ -52,21 +79,21 @@ class Journal:
         duration_ms: float,
         logical_ms: float,
     ) -> None:
-        query = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+        wall_at = time.time()  # for people reading the journal; nothing computes with it
         with self._lock:
             self._entries.append(
                 Entry(
                     len(self._entries) + 1,
-                    logical_time,
-                    wall_time,
+                    logical_at,
+                    wall_at,
                     method,
                     path,
-                    query,
+                    query_string,
                     status,
                     fault,
                     rule,
-                    round(duration_ms, 3),
-                    round(logical_ms, 3),
+                    duration_ms,
+                    logical_ms,
                 )
             )
 
