@@ -12,7 +12,7 @@ import uvicorn
 from .app import DEFAULT_TOKEN, create_app
 from .dataset import Dataset
 from .profiles import PROFILES, load_faults
-from .rules import FaultRuleError
+from .rules import FaultRuleError, windows_over
 from .server import server_options
 
 
@@ -57,6 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         faults = load_faults(args.faults)
     except FaultRuleError as exc:
         parser.error(str(exc))
+    over = windows_over(faults, args.origin, datetime.now(UTC))
+    if over:
+        # Offsets like `10d` count from --origin, and logical time follows the wall
+        # clock until someone sets it.
+        print(
+            f"mock_api: warning: the window of {', '.join(over)} closed before now;"
+            " pass --origin (offsets count from it) or set logical time with POST /_clock",
+            file=sys.stderr,
+        )
     app = create_app(
         Dataset(seed=args.seed, origin=args.origin, changes_per_day=args.changes_per_day),
         token=args.token,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -63,18 +64,18 @@ class MockApi:
         self.clock = clock
         self.seed = seed
         self.journal = Journal()
-        self.data_faults = DataFaults()
         self.set_faults(faults)
 
     def set_faults(self, plan: FaultPlan) -> None:
-        """Replace the rules; their counters and dice start afresh."""
+        """Replace the rules; their counters and dice start afresh, and records held
+        back by page drift are let go (served where they belong again)."""
         self.plan = plan
         self.engine = FaultEngine(plan, self.seed, self.dataset.origin)
+        self.data_faults = DataFaults()
 
     def reset(self) -> None:
         self.set_faults(FaultPlan())
         self.journal.clear()
-        self.data_faults = DataFaults()
 
 
 def create_app(
@@ -146,7 +147,9 @@ def create_app(
         end = min(start + page_size, len(window.records))
         next_cursor = encode_cursor(*window.keys[end - 1]) if end < len(window.records) else None
         decision: Decision | None = request.scope.get(FAULT_SCOPE_KEY)
-        moved = api.data_faults.arriving((since, until, cursor))
+        # Page drift keys pages by the query as sent: a client that leaves out
+        # `updated_until` still finds the records moved to its next page.
+        moved = api.data_faults.arriving((raw_since, raw_until, cursor))
         if decision is None and not moved:
             body = b'{"records":[%b],"next_cursor":%b}' % (
                 b",".join(window.blobs[start:end]),
@@ -154,7 +157,7 @@ def create_app(
             )
             return Response(body, media_type="application/json")
         page = api.data_faults.alter(
-            decision, window, start, end, moved, (since, until, next_cursor)
+            decision, window, start, end, moved, (raw_since, raw_until, next_cursor)
         )
         return Response(
             dumps({"records": page, "next_cursor": next_cursor}), media_type="application/json"
@@ -179,8 +182,13 @@ def create_app(
         return {"rules": rules, "seed": api.plan.seed, "stats": api.engine.stats()}
 
     @app.post("/_faults", tags=["control"], response_model=None)
-    async def set_faults(document: Any = Body(...)) -> dict[str, Any] | JSONResponse:  # noqa: B008
-        """Replace the rules with `{"rules": [...], "seed": N}`; 422 names a bad field."""
+    async def set_faults(request: Request) -> dict[str, Any] | JSONResponse:
+        """Replace the rules with `{"rules": [...], "seed": N}` (a JSON body, whatever
+        its content type); 422 names a bad field in one line."""
+        try:
+            document = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError) as exc:
+            return JSONResponse({"detail": f"the body is not JSON: {exc}"}, status_code=422)
         try:
             plan = parse_plan(document)
         except FaultRuleError as exc:
@@ -194,10 +202,14 @@ def create_app(
         return {"rules": 0}
 
     @app.get("/_requests", tags=["control"])
-    async def requests(since: int = 0) -> dict[str, Any]:
-        """The journal: every data request after entry number `since`."""
-        entries = api.journal.entries(since)
-        return {"count": len(api.journal), "requests": [e.to_dict() for e in entries]}
+    async def requests(since: int = 0, limit: int = 10_000) -> dict[str, Any]:
+        """The journal: data requests after entry number `since`, at most `limit`."""
+        entries = api.journal.entries(since, max(0, limit))
+        return {
+            "count": len(api.journal),
+            "dropped": api.journal.dropped,
+            "requests": [e.to_dict() for e in entries],
+        }
 
     @app.post("/_reset", tags=["control"])
     async def reset() -> dict[str, Any]:
@@ -212,12 +224,12 @@ def create_app(
         if not isinstance(api.clock, SettableClock):
             return error(409, "logical time is driven by the harness that runs this API")
         raw = document.get("now")
-        try:
-            api.clock.set(_parse_instant("now", raw) if isinstance(raw, str) else None)
-        except _BadRequest as exc:
-            return error(422, str(exc))
         if raw is not None and not isinstance(raw, str):
             return error(422, "now must be an ISO 8601 instant or null")
+        try:
+            api.clock.set(_parse_instant("now", raw) if raw is not None else None)
+        except _BadRequest as exc:
+            return error(422, str(exc))
         return {"logicalTime": api.clock.now().isoformat()}
 
     app.add_middleware(FaultInjector, api=api)
@@ -250,11 +262,15 @@ def _from_environment() -> FastAPI:
     faults = os.environ.get("MOCK_API_FAULTS")
     from .profiles import load_faults
 
+    try:
+        plan = load_faults(faults) if faults else None
+    except FaultRuleError as exc:
+        raise SystemExit(f"mock_api: MOCK_API_FAULTS: {exc}") from None
     return create_app(
         Dataset(
             seed=int(os.environ.get("MOCK_API_SEED", "1")),
             origin=_parse_instant("MOCK_API_ORIGIN", origin) if origin else Dataset().origin,
         ),
         token=os.environ.get("MOCK_API_TOKEN", DEFAULT_TOKEN),
-        faults=load_faults(faults) if faults else None,
+        faults=plan,
     )

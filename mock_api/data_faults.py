@@ -7,15 +7,14 @@ every window serves what it always did.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from typing import Any
 
 from .dataset import Window
 from .faults import Decision
 
-# Where a record held back by page drift will show up: (since, until, cursor) of the
-# request for the next page.
-PageKey = tuple[datetime | None, datetime, str | None]
+# Where a record held back by page drift will show up: the request for the next page,
+# by its updated_since, updated_until and cursor as sent.
+PageKey = tuple[str | None, str | None, str | None]
 MAX_HELD = 10_000
 
 # Ways to spoil a record: drop a required field, or give one a wrong type.
@@ -79,10 +78,10 @@ class DataFaults:
                     dict(r) for r in window.records[max(0, start - fault.records) : start]
                 ] + page
             else:
-                count = min(fault.records, len(page) - 1)
-                picked = sorted(rng.sample(range(len(page) - 1), count)) if count > 0 else []
-                held = [page[i] for i in picked]
-                page = [r for i, r in enumerate(page) if i not in set(picked)]
+                # (A page may end up empty but for its cursor, which clients must follow.)
+                picked = set(rng.sample(range(len(page)), min(fault.records, len(page))))
+                held = [r for i, r in enumerate(page) if i in picked]
+                page = [r for i, r in enumerate(page) if i not in picked]
                 with self._lock:
                     if len(self._held) >= MAX_HELD:
                         self._held.clear()

@@ -1,8 +1,10 @@
 """Deciding, request by request, which fault rule applies.
 
 Each rule keeps its own count of qualifying requests and its own dice, seeded from the
-plan's seed and the rule's position, so adding a rule never changes when another fires
-and the same requests always meet the same faults.
+plan's seed and the rule's content (not its position), so adding or moving a rule never
+changes when another's dice come up, and the same requests always meet the same faults.
+A fault that picks records or a cut point gets dice of its own per application, so
+what it picks does not depend on how requests interleave.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from .rules import Fault, FaultPlan, Rule
 class Decision:
     rule: int  # position in the plan
     fault: Fault
-    rng: random.Random  # the rule's dice, for faults that pick records
+    rng: random.Random  # for faults that pick records or a cut point: this application's
 
 
 class _RuleState:
@@ -30,6 +32,7 @@ class _RuleState:
     # rule, so this is the hot path of a run with rules.
     __slots__ = (
         "applied",
+        "dice",
         "end",
         "every",
         "fault",
@@ -46,7 +49,7 @@ class _RuleState:
         "times",
     )
 
-    def __init__(self, index: int, rule: Rule, seed: int, origin: datetime) -> None:
+    def __init__(self, index: int, rule: Rule, dice: str, origin: datetime) -> None:
         match = rule.match
         self.index = index
         self.rule = rule
@@ -64,7 +67,8 @@ class _RuleState:
         self.every = match.every
         self.probability = match.probability
         self.times = match.times
-        self.rng = random.Random(f"{seed}:rule:{index}")
+        self.dice = dice
+        self.rng = random.Random(dice)
         self.seen = 0
         self.applied = 0
 
@@ -99,8 +103,14 @@ class _RuleState:
 class FaultEngine:
     def __init__(self, plan: FaultPlan, seed: int, origin: datetime) -> None:
         self.plan = plan
-        dice = plan.seed if plan.seed is not None else seed
-        self._rules = [_RuleState(i, rule, dice, origin) for i, rule in enumerate(plan.rules)]
+        base = plan.seed if plan.seed is not None else seed
+        self._rules: list[_RuleState] = []
+        twins: dict[str, int] = {}
+        for index, rule in enumerate(plan.rules):
+            content = rule.model_dump_json()
+            twins[content] = twins.get(content, 0) + 1  # identical rules, distinct dice
+            dice = f"{base}:{content}:{twins[content]}"
+            self._rules.append(_RuleState(index, rule, dice, origin))
         self._lock = threading.Lock()
 
     def decide(self, method: str, path: str, now: datetime) -> Decision | None:
@@ -116,7 +126,8 @@ class FaultEngine:
             if chosen is None:
                 return None
             chosen.applied += 1
-        return Decision(chosen.index, chosen.fault, chosen.rng)
+            application = random.Random(f"{chosen.dice}:applied:{chosen.applied}")
+        return Decision(chosen.index, chosen.fault, application)
 
     def stats(self) -> list[dict[str, Any]]:
         return [

@@ -43,6 +43,7 @@ class FaultInjector:
             return
         api = self.api
         wall_started = time.perf_counter()
+        seq = api.journal.next_seq()  # numbered on arrival, whenever it finishes
         logical_started = api.clock.now()
         decision = api.engine.decide(scope["method"], scope["path"], logical_started)
         sent: list[int | None] = [None]
@@ -59,6 +60,7 @@ class FaultInjector:
                 await self._apply(decision, scope, receive, tracking_send)
         finally:
             api.journal.record(
+                seq=seq,
                 logical_at=logical_started,
                 method=scope["method"],
                 path=scope["path"],
@@ -105,6 +107,10 @@ class FaultInjector:
         if fault.kind == "malformed_json":
             body = _malformed(body, decision)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        if start.get("status") in (204, 304):  # never a body, nor a length
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         if fault.kind == "truncated":
@@ -119,12 +125,12 @@ class FaultInjector:
             await _until_disconnect(receive, 5.0)
             return
         if fault.kind == "drip":
-            size = -(-len(body) // fault.chunks)
-            for offset in range(0, len(body), size):
+            size = max(1, -(-len(body) // fault.chunks))
+            pieces = [body[offset : offset + size] for offset in range(0, len(body), size)]
+            for number, piece in enumerate(pieces or [b""], start=1):
                 await self._wait(fault.chunk_interval_ms / 1000)
-                last = offset + size >= len(body)
-                piece = body[offset : offset + size]
-                await send({"type": "http.response.body", "body": piece, "more_body": not last})
+                more = number < len(pieces)
+                await send({"type": "http.response.body", "body": piece, "more_body": more})
             return
         await send({"type": "http.response.body", "body": body})
 

@@ -62,13 +62,25 @@ class Entry:
 
 
 class Journal:
-    def __init__(self) -> None:
+    """Entries in arrival order. The oldest are dropped past `limit`, so an API left
+    running does not grow without end; `seq` keeps counting."""
+
+    def __init__(self, limit: int = 100_000) -> None:
         self._entries: list[Entry] = []
+        self._limit = limit
+        self._next = 0
+        self.dropped = 0
         self._lock = threading.Lock()
+
+    def next_seq(self) -> int:
+        with self._lock:
+            self._next += 1
+            return self._next
 
     def record(
         self,
         *,
+        seq: int,
         logical_at: datetime,
         method: str,
         path: str,
@@ -80,31 +92,43 @@ class Journal:
         logical_ms: float,
     ) -> None:
         wall_at = time.time()  # for people reading the journal; nothing computes with it
+        entry = Entry(
+            seq,
+            logical_at,
+            wall_at,
+            method,
+            path,
+            query_string,
+            status,
+            fault,
+            rule,
+            duration_ms,
+            logical_ms,
+        )
         with self._lock:
-            self._entries.append(
-                Entry(
-                    len(self._entries) + 1,
-                    logical_at,
-                    wall_at,
-                    method,
-                    path,
-                    query_string,
-                    status,
-                    fault,
-                    rule,
-                    duration_ms,
-                    logical_ms,
-                )
-            )
+            entries = self._entries
+            entries.append(entry)
+            # Requests finish out of order only when they overlap (a hang, a delay).
+            position = len(entries) - 1
+            while position and entries[position - 1].seq > seq:
+                entries[position - 1], entries[position] = entries[position], entries[position - 1]
+                position -= 1
+            if len(entries) > self._limit:
+                excess = len(entries) - self._limit
+                del entries[:excess]
+                self.dropped += excess
 
-    def entries(self, since: int = 0) -> list[Entry]:
-        """Entries with `seq` greater than `since`."""
+    def entries(self, since: int = 0, limit: int | None = None) -> list[Entry]:
+        """Entries with `seq` greater than `since`, oldest first, at most `limit`."""
         with self._lock:
-            return self._entries[since:]
+            chosen = [e for e in self._entries if e.seq > since] if since else list(self._entries)
+        return chosen if limit is None else chosen[:limit]
 
     def clear(self) -> None:
         with self._lock:
             self._entries = []
+            self._next = 0
+            self.dropped = 0
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -6,13 +6,15 @@ from a YAML/JSON file (`harness run --faults FILE`) or shipped as a named profil
 A request *qualifies* for a rule when its method, path and logical time fit the rule;
 `first`, `nth` and `every` count the requests that qualified for that rule (1-based),
 `probability` throws the rule's own seeded dice, and `times` caps how often the rule
-is applied. Rules are tried in order and the first that matches is applied.
+is applied; a request must pass all of the conditions given. Rules are tried in order
+and the first that matches is applied.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -53,6 +55,8 @@ def _logical_time(value: Any) -> datetime | timedelta:
     `90m`, or an ISO 8601 duration such as `P12DT2H`."""
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):  # YAML reads an unquoted 2026-01-12 as a date
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, str) or not value.strip():
         raise ValueError("give an ISO 8601 instant or an offset from the run start like '12d 2h'")
     text = value.strip()
@@ -85,6 +89,15 @@ class Window(_Strict):
     start: LogicalTime | None = Field(default=None, alias="from")
     end: LogicalTime | None = Field(default=None, alias="to")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        start, end = self.start, self.end
+        # An offset and an instant compare only once the run's start is known.
+        comparable = start is not None and end is not None and type(start) is type(end)
+        if comparable and start >= end:  # type: ignore[operator]
+            raise ValueError("window 'from' must come before 'to'")
+        return self
+
     def resolve(self, origin: datetime) -> tuple[datetime | None, datetime | None]:
         def at(value: datetime | timedelta | None) -> datetime | None:
             return origin + value if isinstance(value, timedelta) else value
@@ -104,7 +117,7 @@ class Match(_Strict):
 
 
 class Fault(_Strict):
-    status: int | None = Field(default=None, ge=100, le=599)
+    status: int | None = Field(default=None, ge=200, le=599)
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | dict[str, Any] | list[Any] | None = None
     delay_ms: int = Field(default=0, ge=0, le=86_400_000)
@@ -126,6 +139,15 @@ class Fault(_Strict):
             raise ValueError(f"kind {self.kind!r} alters a 200 page: drop status {self.status}")
         if (self.headers or self.body is not None) and self.status is None:
             raise ValueError("headers and body need a status to go with")
+        if self.body is not None and self.status in (204, 304):
+            raise ValueError(f"a {self.status} response has no body")
+        for name, value in self.headers.items():
+            _check_header(name, value)
+        if self.body is not None and not isinstance(self.body, str):
+            try:
+                json.dumps(self.body, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"body cannot be sent as JSON: {exc}") from None
         return self
 
     def describe(self) -> str:
@@ -148,6 +170,17 @@ class FaultPlan(_Strict):
     seed: int | None = Field(default=None, description="fault dice; the API's seed if absent")
 
 
+def windows_over(plan: FaultPlan, origin: datetime, now: datetime) -> list[str]:
+    """Rules whose window has already closed at logical time `now` (they cannot fire)."""
+    over = []
+    for index, rule in enumerate(plan.rules):
+        if rule.match.window is not None:
+            end = rule.match.window.resolve(origin)[1]
+            if end is not None and end <= now:
+                over.append(rule.name or f"rule {index}")
+    return over
+
+
 class FaultRuleError(ValueError):
     """A fault rule document that does not validate; the message is one line."""
 
@@ -159,6 +192,16 @@ def parse_plan(document: Any, source: str = "fault rules") -> FaultPlan:
         return FaultPlan.model_validate(document)
     except ValidationError as exc:
         raise FaultRuleError(f"{source}: {describe_validation_error(exc)}") from None
+
+
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _check_header(name: str, value: str) -> None:
+    if not _TOKEN.match(name):
+        raise ValueError(f"header name {name!r} is not an HTTP token")
+    if "\r" in value or "\n" in value or not value.isascii():
+        raise ValueError(f"header {name!r}: the value must be one line of ASCII")
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from mock_api import parse_plan
+from mock_api import Journal, parse_plan
 from mock_api.faults import FaultEngine
 
 ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -102,19 +102,33 @@ def test_the_first_matching_rule_applies_and_every_rule_keeps_counting() -> None
     assert statuses == [503, 503, 429, None]
 
 
-def test_adding_a_rule_does_not_move_another_rules_dice() -> None:
+def test_adding_or_moving_rules_does_not_move_another_rules_dice() -> None:
     dice = {"match": {"probability": 0.4}, "fault": {"status": 500}}
-    alone = engine(dice)
-    with_other = engine(dice, {"match": {"probability": 0.4}, "fault": {"status": 502}})
+    never = {"match": {"probability": 0.0}, "fault": {"status": 502}}  # sees all, applies none
 
-    def hits_of_rule_0(faults: FaultEngine) -> list[int]:
+    def hits(*rules: dict[str, Any]) -> list[int]:
+        faults = engine(*rules)
         return [
             n
             for n in range(1, 200)
-            if (d := faults.decide("GET", "/records", ORIGIN)) and d.rule == 0
+            if (d := faults.decide("GET", "/records", ORIGIN)) and d.fault.status == 500
         ]
 
-    assert hits_of_rule_0(alone) == hits_of_rule_0(with_other)
+    alone = hits(dice)
+    assert alone == hits(never, dice) == hits(dice, never)
+    assert hits(dice, dice) != hits(dice)  # a twin rule throws dice of its own
+
+
+def test_what_a_fault_picks_depends_on_its_application_not_on_timing() -> None:
+    rule = {"match": {"every": 2}, "fault": {"kind": "invalid_records"}}
+    a, b = engine(rule), engine(rule)
+
+    def picks(faults: FaultEngine) -> list[float]:
+        decisions = [faults.decide("GET", "/records", ORIGIN) for _ in range(6)]
+        return [d.rng.random() for d in decisions if d]
+
+    assert picks(a) == picks(b)
+    assert len(set(picks(engine(rule)))) == 3
 
 
 def test_stats_say_what_qualified_and_what_applied() -> None:
@@ -124,3 +138,29 @@ def test_stats_say_what_qualified_and_what_applied() -> None:
     assert faults.stats() == [
         {"rule": 0, "name": "burst", "fault": "503", "qualified": 5, "applied": 2}
     ]
+
+
+def test_the_journal_numbers_requests_on_arrival_and_keeps_the_newest() -> None:
+    journal = Journal(limit=3)
+    first, second = journal.next_seq(), journal.next_seq()
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    fields: dict[str, Any] = {
+        "logical_at": at,
+        "method": "GET",
+        "path": "/records",
+        "query_string": b"",
+        "status": 200,
+        "fault": None,
+        "rule": None,
+        "duration_ms": 1.0,
+        "logical_ms": 0.0,
+    }
+    journal.record(seq=second, **fields)  # the second request finished first
+    journal.record(seq=first, **fields)
+    assert [e.seq for e in journal.entries()] == [1, 2]
+    for _ in range(3):
+        journal.record(seq=journal.next_seq(), **fields)
+
+    assert [e.seq for e in journal.entries()] == [3, 4, 5]
+    assert journal.dropped == 2
+    assert [e.seq for e in journal.entries(since=3, limit=1)] == [4]

@@ -76,6 +76,13 @@ def test_window_bounds_may_be_offsets_from_the_run_start(text: str, offset: time
         ({"fault": {"kind": "invalid_records", "status": 500}}, "rules[0].fault"),
         ({"fault": {"status": 999}}, "rules[0].fault.status"),
         ({"match": {"every": 2}}, "rules[0].fault"),
+        ({"fault": {"status": 100}}, "rules[0].fault.status"),
+        ({"fault": {"status": 204, "body": "x"}}, "no body"),
+        ({"fault": {"status": 503, "headers": {"Retry-After": "€"}}}, "ASCII"),
+        ({"fault": {"status": 503, "headers": {"X-A": "1\r\nX-B: 2"}}}, "one line"),
+        ({"fault": {"status": 503, "headers": {"Bad Name": "1"}}}, "HTTP token"),
+        ({"fault": {"status": 503, "body": {"x": float("nan")}}}, "body cannot be sent"),
+        ({"match": {"window": {"from": "3d", "to": "2d"}}, "fault": {"status": 503}}, "before"),
     ],
 )
 def test_a_bad_rule_is_one_line_naming_the_field(rule: dict[str, object], named: str) -> None:
@@ -85,6 +92,16 @@ def test_a_bad_rule_is_one_line_naming_the_field(rule: dict[str, object], named:
     message = str(raised.value)
     assert named in message
     assert "\n" not in message
+
+
+def test_unquoted_yaml_dates_are_midnight_utc(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("rules:\n  - match: {window: {from: 2026-01-12}}\n    fault: {status: 503}\n")
+
+    window = load_faults(str(path)).rules[0].match.window
+
+    assert window is not None
+    assert window.resolve(ORIGIN)[0] == datetime(2026, 1, 12, tzinfo=UTC)
 
 
 def test_a_bare_list_of_rules_is_accepted() -> None:

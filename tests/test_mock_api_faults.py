@@ -134,15 +134,33 @@ def test_page_drift_moves_a_record_to_the_next_page_and_loses_none() -> None:
     )
 
 
-def test_faults_never_change_the_data() -> None:
-    client = api(
-        **{"rules": [{"match": {"probability": 0.5}, "fault": {"kind": "invalid_records"}}]}
-    )
-    all_pages(client)  # serve some altered pages
+@pytest.mark.parametrize("kind", ["invalid_records", "duplicate_records", "page_drift"])
+def test_faults_never_change_the_data(kind: str) -> None:
+    client = api(**{"rules": [{"match": {"probability": 0.5}, "fault": {"kind": kind}}]})
+    all_pages(client)  # serve some altered pages, and hold some records back
 
     client.delete("/_faults")
 
     assert [r for p in all_pages(client) for r in p] == truth()
+
+
+def test_page_drift_moves_the_only_record_of_a_page() -> None:
+    pages = all_pages(api(**one_rule({"kind": "page_drift"}, nth=[1])), page_size=1)
+
+    assert pages[0] == []
+    assert [r for p in pages for r in p] == truth()
+
+
+def test_a_drip_of_an_empty_body_still_ends() -> None:
+    answer = api(**one_rule({"status": 200, "body": "", "kind": "drip"})).get("/records")
+
+    assert (answer.status_code, answer.content) == (200, b"")
+
+
+def test_a_204_fault_sends_no_body() -> None:
+    answer = api(**one_rule({"status": 204})).get("/records", headers=AUTH)
+
+    assert (answer.status_code, answer.content) == (204, b"")
 
 
 def test_the_journal_records_every_data_request_and_no_control_request() -> None:
@@ -187,6 +205,22 @@ def test_a_bad_rule_over_http_is_422_naming_the_field() -> None:
     assert "rules[0].match.probability" in answer.json()["detail"]
 
 
+def test_rules_may_be_posted_without_a_json_content_type() -> None:
+    client = api()
+
+    answer = client.post("/_faults", content=b'{"rules": [{"fault": {"status": 500}}]}')
+
+    assert answer.status_code == 200
+    assert client.get("/records", headers=AUTH).status_code == 500
+
+
+def test_a_body_that_is_not_json_is_422_saying_so() -> None:
+    answer = api().post("/_faults", content=b"rules: [")
+
+    assert answer.status_code == 422
+    assert "not JSON" in answer.json()["detail"]
+
+
 def test_reset_forgets_rules_and_journal() -> None:
     client = api(**one_rule({"status": 503}))
     client.get("/records", headers=AUTH)
@@ -208,6 +242,8 @@ def test_logical_time_is_set_over_http_when_the_api_runs_alone() -> None:
     newest = client.get("/records", headers=AUTH).json()["records"][-1]
     assert newest["updatedAt"] <= "2026-01-03T00:00:00Z"
     assert client.post("/_clock", json={"now": "soon"}).status_code == 422
+    assert client.post("/_clock", json={"now": 5}).status_code == 422
+    assert client.get("/_health").json()["logicalTime"].startswith("2026-01-03T00:00:00")
     assert client.post("/_clock", json={"now": None}).status_code == 200
 
 
