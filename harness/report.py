@@ -31,6 +31,8 @@ class Attempt:
     error: str | None
     request_id: str
     wall_ms: float
+    layer: str = "lambda"  # trigger (hand-off to Lambda), lambda, or duplicate
+    reason: str = "first delivery"  # why this attempt happened
 
 
 @dataclass
@@ -44,6 +46,9 @@ class Fire:
     # What the function reported: success, partial (some records invalid, cursor
     # kept), skipped (the occurrence was already synced) or failed.
     sync_status: str = "failed"
+    dead_letter: dict[str, str] | None = None  # queue, layer, condition
+    duplicates: int = 0
+    throttles: int = 0
 
 
 def plain(value: Any) -> Any:
@@ -81,6 +86,9 @@ def totals(fires: list[Fire]) -> dict[str, int]:
         "dlq": sum(f.outcome == "dlq" for f in fires),
         "partial": sum(f.sync_status == "partial" for f in fires),
         "attempts": len(attempts),
+        "trigger_errors": sum(a.layer == "trigger" for a in attempts),
+        "throttles": sum(a.status == "throttled" for a in attempts),
+        "duplicates": sum(a.layer == "duplicate" for a in attempts),
         "function_errors": sum(a.status == "function_error" for a in attempts),
         "timeouts": sum(a.status == "timeout" for a in attempts),
         "records_processed": sum(f.records_processed for f in fires),
@@ -132,9 +140,19 @@ def summary_table(report: dict[str, Any]) -> Table:
         + (f", [magenta]{t['dlq']} dead-lettered[/]" if t["dlq"] else "")
         + (f" ({t['partial']} partial)" if t.get("partial") else ""),
     )
+    extra = "".join(
+        f", {t[key]} {label}"
+        for key, label in (
+            ("throttles", "throttled"),
+            ("trigger_errors", "hand-off errors"),
+            ("duplicates", "duplicates"),
+        )
+        if t.get(key)
+    )
     table.add_row(
         "attempts",
-        f"{t['attempts']} ({t['function_errors']} function errors, {t['timeouts']} timeouts)",
+        f"{t['attempts']} ({t['function_errors']} function errors, {t['timeouts']} timeouts"
+        f"{extra})",
     )
     table.add_row("records processed", str(t["records_processed"]))
     faults = report.get("faults")
@@ -150,6 +168,9 @@ def summary_table(report: dict[str, Any]) -> Table:
     for name, stats in report["tables"].items():
         detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")
         table.add_row(f"table {name}", detail)
+    for invariant in report.get("invariants", []):
+        mark = "[green]held[/]" if invariant["held"] else "[red]BROKEN[/]"
+        table.add_row(invariant["name"], f"{mark}: {invariant['detail']}")
     truth = report.get("truth")
     if truth:
         table.add_row("ground truth", _truth_line(truth))

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -38,9 +38,21 @@ from mock_api import (
 
 from .backend import EmbeddedBackend
 from .clock import VirtualClock
+from .delivery import (
+    AsyncInvokeConfig,
+    Delivery,
+    Execution,
+    ExecutionResult,
+    OccurrenceRecord,
+    TriggerRetryPolicy,
+)
+from .delivery.accounting import check_delivery
+from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
+from .delivery.payloads import event_payload
+from .delivery.queues import read_queue, send_dead_letters
 from .errors import BadInput
 from .events import iso_z, seeded_uuid
-from .executor import InProcessExecutor, InvocationResult
+from .executor import FunctionSpec, InProcessExecutor, InvocationResult
 from .report import (
     Attempt,
     Fire,
@@ -52,7 +64,7 @@ from .report import (
     write_report,
 )
 from .schedules import Schedule
-from .stack import StackSpec, provision
+from .stack import Deployed, StackSpec, provision
 from .truth import check_records
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,6 +84,15 @@ class RunOptions:
     changes_per_day: int = 100
     faults: str = "none"  # profile name or rule file for the mock API
     show_progress: bool = True
+    # Delivery: each overrides what gets deployed, and the run reads it back.
+    retry_attempts: int | None = None  # the trigger target's RetryPolicy
+    max_event_age: int | None = None
+    async_retry_attempts: int | None = None  # Lambda's event invoke config
+    async_max_event_age: int | None = None
+    reserved_concurrency: int | None = None
+    duplicate_rate: float | None = None  # None: the fault file's, else 0
+    flexible_window: int = 0  # Scheduler FlexibleTimeWindow, minutes
+    delete_after_completion: bool = False  # Scheduler ActionAfterCompletion DELETE
 
 
 @dataclass
@@ -94,13 +115,13 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     report_dir = _prepare_report_dir(options.report_dir)
 
     rng = random.Random(options.seed)
+    delivery_rng = random.Random(f"{options.seed}:delivery")
     clock = VirtualClock(options.start)
     dataset = Dataset(
         seed=options.seed, origin=options.start, changes_per_day=options.changes_per_day
     )
     token = f"tok_{rng.getrandbits(96):024x}"
-    spec = StackSpec()
-    fires: list[Fire] = []
+    spec = _stack_spec(options)
     with ExitStack() as services:
         starting = "Starting the embedded AWS and the mock API, deploying the stack"
         with console.status(starting) if options.show_progress else nullcontext():
@@ -108,7 +129,13 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             api_app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
             api = services.enter_context(BackgroundServer(api_app))
             deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
-        function = deployed.function(options.environment)
+            setup = read_deployed(backend, deployed)
+        config = replace(
+            setup.config,
+            duplicate_rate=_delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
+            handoff_error_rate=_delivery_knob(None, plan, "handoff_error_rate"),
+        )
+        function = _function(setup, options.environment)
         usage_before = backend.usage()
         loop_started = time.perf_counter()
         with (
@@ -119,15 +146,47 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             (report_dir / "logs.jsonl").open("w", encoding="utf-8") as logs,
             _progress(console, len(occurrences), options.show_progress) as advance,
         ):
-            for scheduled in occurrences:
-                if scheduled > clock.now():
-                    clock.advance_to(scheduled)
-                event = deployed.event(seeded_uuid(rng), scheduled)
-                attempt_at = clock.now()
-                result = executor.invoke(event, request_id=seeded_uuid(rng))
+
+            def invoke(execution: Execution, payload: dict[str, Any]) -> ExecutionResult:
+                clock.move_to(execution.at)
+                result = executor.invoke(payload, request_id=execution.request_id)
                 _write_logs(logs, result)
-                fires.append(_fire(scheduled, event["id"], attempt_at, result))
-                advance(scheduled)
+                return ExecutionResult(
+                    status=result.status,
+                    duration_seconds=result.duration_ms / 1000,
+                    error=result.error,
+                    payload=result.response,
+                    detail=result,
+                )
+
+            def payload_for(record: OccurrenceRecord, handoff: int) -> dict[str, Any]:
+                return event_payload(
+                    config,
+                    event_id=record.event_id,
+                    scheduled=record.scheduled,
+                    account=deployed.account,
+                    region=deployed.region,
+                    scheduler_input=setup.scheduler_input,
+                    execution_id=seeded_uuid(delivery_rng),
+                    attempt=handoff,
+                )
+
+            delivery = Delivery(
+                config,
+                invoke=invoke,
+                payload_for=payload_for,
+                new_id=lambda: seeded_uuid(rng),
+                rng=delivery_rng,
+                on_finished=lambda record: advance(record.scheduled),
+            )
+            records = delivery.run(occurrences)
+        sqs = backend.client("sqs")
+        send_dead_letters(sqs, delivery.dead_letters)
+        queues = [q for q in (config.trigger_dead_letter, config.async_config.on_failure) if q]
+        queued = [(arn, m["Body"]) for arn in dict.fromkeys(queues) for m in read_queue(sqs, arn)]
+        invariants = check_delivery(records, config, queued)
+        deleted = _complete_schedule(backend, schedule, setup, records)
+        fires = [_fire(record) for record in records]
         loop_seconds = time.perf_counter() - loop_started
         mock_api = api_app.state.api
         journal = mock_api.journal.entries()
@@ -162,6 +221,20 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         "compression_ratio": round(virtual / wall, 1) if wall else None,
         "timing": _timing(loop_seconds, invocation_seconds, backend_seconds),
         "totals": totals(fires),
+        "delivery": {
+            "trigger": config.kind,
+            "trigger_arn": config.trigger_arn,
+            "target_arn": config.target_arn,
+            "retry_policy": asdict(config.retry),
+            "trigger_dead_letter": config.trigger_dead_letter,
+            "flexible_window_minutes": config.flexible_window_minutes,
+            "async_invoke": asdict(config.async_config),
+            "reserved_concurrency": config.reserved_concurrency,
+            "duplicate_rate": config.duplicate_rate,
+            "handoff_error_rate": config.handoff_error_rate,
+            "schedule_deleted": deleted,
+        },
+        "invariants": [i.to_dict() for i in invariants],
         "faults": fault_summary(options.faults, fault_stats, journal),
         "tables": {
             spec.records_table: _record_stats(tables[spec.records_table]),
@@ -263,27 +336,113 @@ def _write_logs(out: IO[str], result: InvocationResult) -> None:
             out.write(json.dumps({"requestId": result.request_id, "message": line}) + "\n")
 
 
-def _fire(scheduled: datetime, event_id: str, at: datetime, result: InvocationResult) -> Fire:
-    attempt = Attempt(
-        at=iso_z(at),
-        status=result.status,
-        duration_ms=result.duration_ms,
-        error=result.error,
-        request_id=result.request_id,
-        wall_ms=round(result.wall_ms, 2),
+def _fire(record: OccurrenceRecord) -> Fire:
+    attempts = [
+        Attempt(
+            at=iso_z(a.at),
+            status=a.status,
+            duration_ms=int(a.duration_seconds * 1000),
+            error=a.error,
+            request_id=a.request_id or "",
+            wall_ms=round(a.result.detail.wall_ms, 2) if a.result is not None else 0.0,
+            layer=a.layer,
+            reason=a.reason,
+        )
+        for a in record.attempts
+    ]
+    succeeded = next(
+        (a.result for a in record.attempts if a.layer == "lambda" and a.status == "succeeded"),
+        None,
     )
-    body = result.response.get("body") if isinstance(result.response, dict) else None
+    body = (
+        succeeded.payload.get("body") if succeeded and isinstance(succeeded.payload, dict) else None
+    )
     body = body if isinstance(body, dict) else {}
-    succeeded = result.status == "succeeded"
+    letter = record.dead_letter
     return Fire(
-        scheduled_time=iso_z(scheduled),
-        event_id=event_id,
-        outcome="succeeded" if succeeded else "failed",
-        attempts=[attempt],
+        scheduled_time=iso_z(record.scheduled),
+        event_id=record.event_id,
+        outcome=record.outcome or "failed",
+        attempts=attempts,
         sync_id=body.get("syncId") if succeeded else None,
         records_processed=int(body.get("recordsProcessed", 0)) if succeeded else 0,
         sync_status=str(body.get("status", "success")) if succeeded else "failed",
+        dead_letter=(
+            {"queue": letter.queue_arn, "layer": letter.layer, "condition": letter.condition}
+            if letter
+            else None
+        ),
+        duplicates=record.duplicates,
+        throttles=record.throttles,
     )
+
+
+def _stack_spec(options: RunOptions) -> StackSpec:
+    defaults = StackSpec()
+    return replace(
+        defaults,
+        retry=TriggerRetryPolicy(
+            maximum_retry_attempts=_or(
+                options.retry_attempts, defaults.retry.maximum_retry_attempts
+            ),
+            maximum_event_age_seconds=_or(
+                options.max_event_age, defaults.retry.maximum_event_age_seconds
+            ),
+        ),
+        async_config=AsyncInvokeConfig(
+            maximum_retry_attempts=_or(
+                options.async_retry_attempts, defaults.async_config.maximum_retry_attempts
+            ),
+            maximum_event_age_seconds=_or(
+                options.async_max_event_age, defaults.async_config.maximum_event_age_seconds
+            ),
+        ),
+        reserved_concurrency=options.reserved_concurrency,
+        flexible_window_minutes=options.flexible_window,
+        action_after_completion="DELETE" if options.delete_after_completion else "NONE",
+    )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def read_deployed(backend: EmbeddedBackend, deployed: Deployed) -> DeployedDelivery:
+    if deployed.schedule.kind == "rule":
+        return read_rule(backend, deployed.spec.rule_name)
+    return read_schedule(backend, deployed.spec.rule_name)
+
+
+def _function(setup: DeployedDelivery, overrides: dict[str, str]) -> FunctionSpec:
+    function = setup.function
+    if function is None:
+        raise BadInput(f"the target {setup.config.target_arn} is not a deployed function")
+    return replace(function, environment={**function.environment, **overrides})
+
+
+def _delivery_knob(flag: float | None, plan: FaultPlan, name: str) -> float:
+    if flag is not None:
+        return flag
+    faults = plan.delivery
+    return float(getattr(faults, name)) if faults is not None else 0.0
+
+
+def _complete_schedule(
+    backend: EmbeddedBackend,
+    schedule: Schedule,
+    setup: DeployedDelivery,
+    records: list[OccurrenceRecord],
+) -> bool:
+    """ActionAfterCompletion DELETE: the schedule goes after its last invocation, which
+    exists only for a one-time schedule or one with an EndDate."""
+    if setup.action_after_completion != "DELETE" or not records:
+        return False
+    last = schedule.next_after(records[-1].scheduled)
+    if last is not None or (schedule.end_date is None and not schedule.text.startswith("at(")):
+        return False
+    name = setup.config.trigger_arn.rsplit("/", 1)[-1]
+    backend.client("scheduler").delete_schedule(Name=name)
+    return True
 
 
 def _timing(loop: float, invocations: float, backend: float) -> dict[str, float]:

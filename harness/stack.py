@@ -1,8 +1,10 @@
 """The resources a deploy creates, provisioned through the service APIs.
 
 Tables (with their sparse indexes), the API token secret, the function's role and the
-function itself (the same zip a deploy uploads), and what fires it: an EventBridge rule
-with its invoke permission, or an EventBridge Scheduler schedule with its role.
+function itself (the same zip a deploy uploads) with its asynchronous invoke config
+(retries, event age, an on-failure SQS destination) and reserved concurrency, and what
+fires it: an EventBridge rule whose target has a retry policy and a dead-letter queue,
+with the invoke permission, or an EventBridge Scheduler schedule with its role.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from .delivery.policy import AsyncInvokeConfig, TriggerRetryPolicy
 from .events import scheduled_event
 from .executor import FunctionSpec
 from .package import build_function_zip
@@ -39,6 +42,14 @@ class StackSpec:
     role_name: str = "scheduled-sync-role"
     timeout_seconds: int = 300
     memory_mb: int = 512
+    trigger_dead_letter_queue: str | None = "scheduled-sync-trigger-dlq"
+    failure_queue: str | None = "scheduled-sync-failures"  # Lambda's on-failure destination
+    retry: TriggerRetryPolicy = field(default_factory=TriggerRetryPolicy)
+    async_config: AsyncInvokeConfig = field(default_factory=AsyncInvokeConfig)
+    reserved_concurrency: int | None = None
+    flexible_window_minutes: int = 0  # Scheduler only
+    scheduler_input: str | None = None  # Scheduler Target.Input; None: the default envelope
+    action_after_completion: str = "NONE"  # Scheduler: NONE or DELETE
     # The seed's configuration; table names, secret and API URL are filled in at deploy.
     environment: dict[str, str] = field(
         default_factory=lambda: {
@@ -106,6 +117,11 @@ def provision(
         "SYNC_TABLE": spec.sync_table,
         "API_TOKEN_SECRET_ID": spec.secret_name,
     }
+    queues = {
+        name: _create_queue(backend, name)
+        for name in (spec.trigger_dead_letter_queue, spec.failure_queue)
+        if name is not None
+    }
     lam = backend.client("lambda")
     function_arn = lam.create_function(
         FunctionName=spec.function_name,
@@ -117,14 +133,52 @@ def provision(
         MemorySize=spec.memory_mb,
         Environment={"Variables": environment},
     )["FunctionArn"]
+    invoke_config: dict[str, Any] = {
+        "FunctionName": spec.function_name,
+        "MaximumRetryAttempts": spec.async_config.maximum_retry_attempts,
+        "MaximumEventAgeInSeconds": spec.async_config.maximum_event_age_seconds,
+    }
+    if spec.failure_queue is not None:
+        invoke_config["DestinationConfig"] = {
+            "OnFailure": {"Destination": queues[spec.failure_queue]}
+        }
+    lam.put_function_event_invoke_config(**invoke_config)
+    if spec.reserved_concurrency is not None:
+        lam.put_function_concurrency(
+            FunctionName=spec.function_name,
+            ReservedConcurrentExecutions=spec.reserved_concurrency,
+        )
+    dead_letter = queues.get(spec.trigger_dead_letter_queue or "")
     if schedule.kind == "rule":
-        trigger_arn = _create_rule(backend, spec, schedule, function_arn)
+        trigger_arn = _create_rule(backend, spec, schedule, function_arn, dead_letter)
     else:
-        trigger_arn = _create_scheduler_schedule(backend, spec, schedule, function_arn)
+        trigger_arn = _create_scheduler_schedule(backend, spec, schedule, function_arn, dead_letter)
     return Deployed(spec, function_arn, trigger_arn, schedule, environment, backend.account, region)
 
 
-def _create_rule(backend: AwsBackend, spec: StackSpec, schedule: Schedule, target: str) -> str:
+def _retry_policy(spec: StackSpec) -> dict[str, int]:
+    return {
+        "MaximumRetryAttempts": spec.retry.maximum_retry_attempts,
+        "MaximumEventAgeInSeconds": spec.retry.maximum_event_age_seconds,
+    }
+
+
+def _create_queue(backend: AwsBackend, name: str) -> str:
+    sqs = backend.client("sqs")
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return arn
+
+
+def _create_rule(
+    backend: AwsBackend,
+    spec: StackSpec,
+    schedule: Schedule,
+    target: str,
+    dead_letter: str | None,
+) -> str:
     events = backend.client("events")
     rule_arn: str = events.put_rule(
         Name=spec.rule_name,
@@ -132,7 +186,14 @@ def _create_rule(backend: AwsBackend, spec: StackSpec, schedule: Schedule, targe
         State="ENABLED",
         Description="Scheduled data synchronization",
     )["RuleArn"]
-    events.put_targets(Rule=spec.rule_name, Targets=[{"Id": "sync-function", "Arn": target}])
+    entry: dict[str, Any] = {
+        "Id": "sync-function",
+        "Arn": target,
+        "RetryPolicy": _retry_policy(spec),
+    }
+    if dead_letter is not None:
+        entry["DeadLetterConfig"] = {"Arn": dead_letter}
+    events.put_targets(Rule=spec.rule_name, Targets=[entry])
     backend.client("lambda").add_permission(
         FunctionName=spec.function_name,
         StatementId="allow-eventbridge-rule",
@@ -144,17 +205,29 @@ def _create_rule(backend: AwsBackend, spec: StackSpec, schedule: Schedule, targe
 
 
 def _create_scheduler_schedule(
-    backend: AwsBackend, spec: StackSpec, schedule: Schedule, target: str
+    backend: AwsBackend,
+    spec: StackSpec,
+    schedule: Schedule,
+    target: str,
+    dead_letter: str | None,
 ) -> str:
     role_arn = _create_role(backend, f"{spec.rule_name}-scheduler", "scheduler.amazonaws.com")
+    window = spec.flexible_window_minutes
     request: dict[str, Any] = {
         "Name": spec.rule_name,
         "ScheduleExpression": schedule.text,
         "ScheduleExpressionTimezone": schedule.zone.key,
-        "FlexibleTimeWindow": {"Mode": "OFF"},
-        "Target": {"Arn": target, "RoleArn": role_arn},
+        "FlexibleTimeWindow": (
+            {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"}
+        ),
+        "Target": {"Arn": target, "RoleArn": role_arn, "RetryPolicy": _retry_policy(spec)},
         "State": "ENABLED",
+        "ActionAfterCompletion": spec.action_after_completion,
     }
+    if dead_letter is not None:
+        request["Target"]["DeadLetterConfig"] = {"Arn": dead_letter}
+    if spec.scheduler_input is not None:
+        request["Target"]["Input"] = spec.scheduler_input
     if schedule.start_date is not None:
         request["StartDate"] = schedule.start_date
     if schedule.end_date is not None:

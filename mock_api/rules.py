@@ -165,8 +165,16 @@ class Rule(_Strict):
     fault: Fault
 
 
+class DeliveryFaults(_Strict):
+    """Faults on AWS's side of delivery, read by the harness (the API ignores them)."""
+
+    duplicate_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    handoff_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
 class FaultPlan(_Strict):
     rules: list[Rule] = Field(default_factory=list)
+    delivery: DeliveryFaults | None = None
     seed: int | None = Field(default=None, description="fault dice; the API's seed if absent")
 
 

@@ -88,9 +88,18 @@ def test_rate_limited_runs_wait_as_long_as_retry_after_asks(tmp_path: Path) -> N
 def test_an_outage_fails_its_days_and_the_next_run_catches_up(tmp_path: Path) -> None:
     result = run_with("outage", 16, tmp_path)
 
-    assert fired_on(result, "failed") == [10, 11, 12]
-    failed = [f for f in result.report["fires"] if f["outcome"] == "failed"]
-    assert all("external API" in f["attempts"][0]["error"] for f in failed)
+    # Each outage day: the run and Lambda's two retries fail, and the event goes to the
+    # on-failure destination.
+    assert fired_on(result, "dlq") == [10, 11, 12]
+    failed = [f for f in result.report["fires"] if f["outcome"] == "dlq"]
+    for fire in failed:
+        assert [a["reason"] for a in fire["attempts"]] == [
+            "first delivery",
+            "lambda retry 1",
+            "lambda retry 2",
+        ]
+        assert all("external API" in a["error"] for a in fire["attempts"])
+        assert fire["dead_letter"]["condition"] == "RetriesExhausted"
     catch_up = result.report["fires"][13]
     assert catch_up["outcome"] == "succeeded"
     assert catch_up["records_processed"] > 3 * 80  # four days of changes at once
@@ -110,7 +119,7 @@ def test_bad_data_makes_runs_partial_and_stores_only_valid_records(tmp_path: Pat
 def test_chaos_loses_nothing(tmp_path: Path) -> None:
     result = run_with("chaos", 30, tmp_path)
 
-    assert 20 in fired_on(result, "failed")  # the one-day outage
+    assert 20 in fired_on(result, "dlq")  # the one-day outage
     assert len(result.report["faults"]["by_fault"]) >= 5
     assert_caught_up(result)
 

@@ -111,7 +111,9 @@ def test_a_failing_function_is_a_result_not_a_crash(tmp_path: Path) -> None:
     assert answer.returncode == 0, answer.stderr
     assert "Traceback" not in answer.stderr
     report = json.loads((tmp_path / "report.json").read_text())
-    assert report["totals"]["failed"] == 2
+    # Lambda retries each twice, then the event goes to the on-failure destination.
+    assert report["totals"]["dlq"] == 2
+    assert report["totals"]["function_errors"] == 6
     assert "EXTERNAL_API_URL" in report["fires"][0]["attempts"][0]["error"]
 
 

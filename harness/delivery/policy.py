@@ -1,0 +1,80 @@
+"""Retry policies of the two layers between a schedule and a function, as values.
+
+The trigger layer (an EventBridge rule target or a Scheduler target) retries handing
+the event to Lambda; Lambda's asynchronous invocation retries running the function.
+Each is a small frozen value built from AWS's own fields and checked against AWS's
+ranges, with AWS's wording when a value is out of range.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from ..errors import BadInput
+
+# The trigger layer's backoff is not documented by AWS ("exponential back off and
+# jitter"). Chosen here: the n-th retry waits 2^(n-1) seconds capped at 5 minutes, with
+# equal jitter (between half and all of it), seeded. 185 retries then span ~11 hours,
+# inside the 24-hour default event age.
+TRIGGER_BACKOFF_BASE_SECONDS = 1.0
+TRIGGER_BACKOFF_CAP_SECONDS = 300.0
+# Lambda's async retries of function errors: "one minute between the first two attempts,
+# and two minutes between the second and third".
+FUNCTION_ERROR_RETRY_DELAYS = (60.0, 120.0)
+# Throttles and system errors: "from 1 second after the first attempt to a maximum of
+# 5 minutes", exponentially, until the event is too old.
+THROTTLE_BACKOFF_BASE_SECONDS = 1.0
+THROTTLE_BACKOFF_CAP_SECONDS = 300.0
+
+
+def _check_range(field: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        bound = "greater than or equal to" if value < low else "less than or equal to"
+        limit = low if value < low else high
+        raise BadInput(
+            f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy"
+            f" constraint: Member must have value {bound} {limit}"
+        )
+
+
+@dataclass(frozen=True)
+class TriggerRetryPolicy:
+    """`RetryPolicy` of an EventBridge rule target or a Scheduler target."""
+
+    maximum_retry_attempts: int = 185
+    maximum_event_age_seconds: int = 86_400
+
+    def __post_init__(self) -> None:
+        _check_range("retryPolicy.maximumRetryAttempts", self.maximum_retry_attempts, 0, 185)
+        _check_range(
+            "retryPolicy.maximumEventAgeInSeconds", self.maximum_event_age_seconds, 60, 86_400
+        )
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """Seconds before the `retry`-th retry (1-based)."""
+        ceiling = min(
+            TRIGGER_BACKOFF_CAP_SECONDS, TRIGGER_BACKOFF_BASE_SECONDS * 2.0 ** (retry - 1)
+        )
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+@dataclass(frozen=True)
+class AsyncInvokeConfig:
+    """Lambda's event invoke config: retries of function errors and the event's age."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_seconds: int = 21_600
+    on_failure: str | None = None  # destination ARN (an SQS queue here)
+    dead_letter_queue: str | None = None  # the function's DeadLetterConfig.TargetArn
+
+    def __post_init__(self) -> None:
+        _check_range("maximumRetryAttempts", self.maximum_retry_attempts, 0, 2)
+        _check_range("maximumEventAgeInSeconds", self.maximum_event_age_seconds, 60, 21_600)
+
+    def error_retry_delay(self, retry: int) -> float:
+        return FUNCTION_ERROR_RETRY_DELAYS[min(retry, len(FUNCTION_ERROR_RETRY_DELAYS)) - 1]
+
+    @staticmethod
+    def throttle_delay(retry: int) -> float:
+        return min(THROTTLE_BACKOFF_CAP_SECONDS, THROTTLE_BACKOFF_BASE_SECONDS * 2.0 ** (retry - 1))
