@@ -77,6 +77,31 @@ def run_command(
         ),
     ] = "none",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    retry_attempts: Annotated[
+        int | None, typer.Option(help="trigger target RetryPolicy MaximumRetryAttempts (0-185)")
+    ] = None,
+    max_event_age: Annotated[
+        int | None,
+        typer.Option(help="trigger target RetryPolicy MaximumEventAgeInSeconds (60-86400)"),
+    ] = None,
+    async_retry_attempts: Annotated[
+        int | None, typer.Option(help="Lambda async MaximumRetryAttempts (0-2)")
+    ] = None,
+    async_max_event_age: Annotated[
+        int | None, typer.Option(help="Lambda async MaximumEventAgeInSeconds (60-21600)")
+    ] = None,
+    reserved_concurrency: Annotated[
+        int | None, typer.Option(help="the function's reserved concurrency")
+    ] = None,
+    duplicate_rate: Annotated[
+        float | None, typer.Option(help="chance (0-1) that an event is delivered twice")
+    ] = None,
+    flexible_window: Annotated[
+        int, typer.Option(help="Scheduler FlexibleTimeWindow in minutes (1-1440; 0 = OFF)")
+    ] = 0,
+    delete_after_completion: Annotated[
+        bool, typer.Option(help="Scheduler ActionAfterCompletion DELETE")
+    ] = False,
 ) -> None:
     """Fire the scheduled function at every occurrence in virtual time and report."""
     console = Console(stderr=True)
@@ -92,6 +117,14 @@ def run_command(
         changes_per_day=changes_per_day,
         faults=faults,
         show_progress=progress,
+        retry_attempts=retry_attempts,
+        max_event_age=max_event_age,
+        async_retry_attempts=async_retry_attempts,
+        async_max_event_age=async_max_event_age,
+        reserved_concurrency=reserved_concurrency,
+        duplicate_rate=duplicate_rate,
+        flexible_window=flexible_window,
+        delete_after_completion=delete_after_completion,
     )
     result = run(options, console)
     print_summary(result, Console())

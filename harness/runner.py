@@ -111,6 +111,11 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     plan = _fault_plan(options.faults)
     end = options.start + timedelta(days=options.days)
     schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=options.start)
+    if schedule.kind == "rule" and (options.flexible_window or options.delete_after_completion):
+        raise BadInput(
+            "--flexible-window and --delete-after-completion are EventBridge Scheduler"
+            " settings; make it a Scheduler schedule with --tz (or an at() expression)"
+        )
     occurrences = list(schedule.fires(options.start, end))
     report_dir = _prepare_report_dir(options.report_dir)
 
@@ -273,6 +278,22 @@ def _check(options: RunOptions) -> None:
         raise BadInput("--start plus --days runs past the year 9999") from None
     if options.changes_per_day < 1:
         raise BadInput("--changes-per-day must be at least 1")
+    if options.duplicate_rate is not None and not 0 <= options.duplicate_rate <= 1:
+        raise BadInput(f"--duplicate-rate must be between 0 and 1, got {options.duplicate_rate}")
+    if options.reserved_concurrency is not None and options.reserved_concurrency < 0:
+        raise BadInput(
+            "1 validation error detected: Value"
+            f" '{options.reserved_concurrency}' at 'reservedConcurrentExecutions' failed to"
+            " satisfy constraint: Member must have value greater than or equal to 0"
+        )
+    if not 0 <= options.flexible_window <= 1440:
+        raise BadInput(
+            f"1 validation error detected: Value '{options.flexible_window}' at"
+            " 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint:"
+            " Member must have value less than or equal to 1440"
+            if options.flexible_window > 1440
+            else f"--flexible-window must be 0 (OFF) to 1440 minutes, got {options.flexible_window}"
+        )
 
 
 def _fault_plan(spec: str) -> FaultPlan:
