@@ -35,6 +35,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/bench_schedules.py
 	$(PY) bench/bench_mock_api.py
+	$(PY) bench/bench_delivery.py
 	$(PY) bench/bench_run.py
 
 clean:
