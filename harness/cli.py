@@ -61,7 +61,9 @@ def run_command(
     ),
     days: Annotated[float, typer.Option(help="virtual days to run")] = 90.0,
     seed: Annotated[int, typer.Option(help="fixes data, fault dice, jitter and ids")] = 1,
-    executor: Annotated[str, typer.Option(help="how the handler runs: inprocess")] = "inprocess",
+    executor: Annotated[
+        str, typer.Option(help="how the handler runs: inprocess or subprocess")
+    ] = "inprocess",
     report_dir: Annotated[Path, typer.Option(help="where report.json and tables/ go")] = Path(
         "out/run"
     ),

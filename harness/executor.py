@@ -46,6 +46,8 @@ class InvocationResult:
     response: Any = None
     error: str | None = None
     logs: list[str] = field(default_factory=list)
+    cold: bool = False  # the first invocation of a fresh (or restarted) environment
+    init_ms: float = 0.0  # wall time the cold start spent importing the handler
 
 
 def load_handler(handler: str) -> Callable[[Any, Any], Any]:
@@ -84,6 +86,7 @@ class InProcessExecutor:
         }
         self._saved_environment: dict[str, str] | None = None
         self._handler: Callable[[Any, Any], Any] | None = None
+        self._warm = False
 
     def __enter__(self) -> InProcessExecutor:
         self._saved_environment = dict(os.environ)
@@ -147,6 +150,7 @@ class InProcessExecutor:
             # what a real timeout leaves half-done.
             status = "timeout"
             error = f"Task timed out after {self._function.timeout_seconds:.2f} seconds"
+        cold, self._warm = not self._warm, True
         return InvocationResult(
             status=status,
             duration_ms=min(duration_ms, self._function.timeout_seconds * 1000),
@@ -155,4 +159,5 @@ class InProcessExecutor:
             response=response,
             error=error,
             logs=captured.getvalue().splitlines(),
+            cold=cold,
         )

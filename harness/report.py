@@ -33,6 +33,7 @@ class Attempt:
     wall_ms: float
     layer: str = "lambda"  # trigger (hand-off to Lambda), lambda, or duplicate
     reason: str = "first delivery"  # why this attempt happened
+    cold: bool = False  # ran in a fresh execution environment (a cold start)
 
 
 @dataclass
@@ -89,6 +90,7 @@ def totals(fires: list[Fire]) -> dict[str, int]:
         "trigger_errors": sum(a.layer == "trigger" for a in attempts),
         "throttles": sum(a.status == "throttled" for a in attempts),
         "duplicates": sum(a.layer == "duplicate" for a in attempts),
+        "cold_starts": sum(a.cold for a in attempts),
         "function_errors": sum(a.status == "function_error" for a in attempts),
         "timeouts": sum(a.status == "timeout" for a in attempts),
         "records_processed": sum(f.records_processed for f in fires),
@@ -146,6 +148,7 @@ def summary_table(report: dict[str, Any]) -> Table:
             ("throttles", "throttled"),
             ("trigger_errors", "hand-off errors"),
             ("duplicates", "duplicates"),
+            ("cold_starts", "cold starts"),
         )
         if t.get(key)
     )

@@ -65,10 +65,11 @@ from .report import (
 )
 from .schedules import Schedule
 from .stack import Deployed, StackSpec, provision
+from .subprocess_executor import SubprocessExecutor
 from .truth import check_records
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
-EXECUTORS = ("inprocess",)
+EXECUTORS = ("inprocess", "subprocess")
 
 
 @dataclass
@@ -145,9 +146,7 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         loop_started = time.perf_counter()
         with (
             function_runtime(clock),
-            InProcessExecutor(
-                function, clock=clock, runtime_environment=backend.environment()
-            ) as executor,
+            _executor(options.executor, function, clock, backend) as executor,
             (report_dir / "logs.jsonl").open("w", encoding="utf-8") as logs,
             _progress(console, len(occurrences), options.show_progress) as advance,
         ):
@@ -368,6 +367,7 @@ def _fire(record: OccurrenceRecord) -> Fire:
             wall_ms=round(a.result.detail.wall_ms, 2) if a.result is not None else 0.0,
             layer=a.layer,
             reason=a.reason,
+            cold=bool(a.result.detail.cold) if a.result is not None else False,
         )
         for a in record.attempts
     ]
@@ -396,6 +396,13 @@ def _fire(record: OccurrenceRecord) -> Fire:
         duplicates=record.duplicates,
         throttles=record.throttles,
     )
+
+
+def _executor(
+    name: str, function: FunctionSpec, clock: VirtualClock, backend: EmbeddedBackend
+) -> InProcessExecutor | SubprocessExecutor:
+    kind = SubprocessExecutor if name == "subprocess" else InProcessExecutor
+    return kind(function, clock=clock, runtime_environment=backend.environment())
 
 
 def _stack_spec(options: RunOptions) -> StackSpec:

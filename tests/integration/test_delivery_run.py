@@ -169,6 +169,20 @@ def test_trigger_hand_off_errors_from_a_fault_file_are_retried_then_dead_lettere
     assert all(i["held"] for i in result.report["invariants"])
 
 
+def test_the_subprocess_executor_gives_the_same_run_as_in_process(tmp_path: Path) -> None:
+    inprocess = run(options(tmp_path / "a", faults="flaky"))
+    subprocess = run(options(tmp_path / "b", faults="flaky", executor="subprocess"))
+
+    assert subprocess.tables == inprocess.tables
+    assert subprocess.report["totals"]["cold_starts"] == 1
+    assert subprocess.report["truth"]["ok"]
+    assert [a["cold"] for f in subprocess.report["fires"] for a in f["attempts"]] == [
+        True,
+        False,
+        False,
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -1,0 +1,112 @@
+"""The subprocess executor's worker: one warm process per function configuration.
+
+Started with the Lambda environment, it imports the handler once (the cold start) and
+then runs invocations it is sent, one JSON line per message over stdin/stdout. Time is
+the harness's: the function's clock seam is pointed at a clock that asks the harness
+for `now` and for every `sleep`, so the virtual timeline, the mock API's logical time
+and the function's timeout all stay one. What the function prints is captured per
+invocation, as CloudWatch Logs would.
+
+Run by the harness as `python -m harness.worker HANDLER`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import sys
+import time
+import traceback
+from datetime import datetime
+from typing import IO, Any
+
+IO_TIMEOUT_WALL_SECONDS = 1.0
+
+
+class RemoteClock:
+    """The function's clock, answered by the harness over the protocol stream."""
+
+    virtual = True
+
+    def __init__(self, out: IO[bytes], inp: IO[bytes]) -> None:
+        self._out, self._in = out, inp
+
+    def _ask(self, message: dict[str, Any]) -> datetime:
+        self._out.write(json.dumps(message).encode() + b"\n")
+        self._out.flush()
+        answer = json.loads(self._in.readline())
+        return datetime.fromisoformat(answer["now"])
+
+    def now(self) -> datetime:
+        return self._ask({"op": "now"})
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._ask({"op": "sleep", "seconds": seconds})
+
+    def io_timeout(self, seconds: float) -> float:
+        return min(seconds, IO_TIMEOUT_WALL_SECONDS)
+
+
+class _Context:
+    def __init__(self, fields: dict[str, Any], clock: RemoteClock) -> None:
+        self.__dict__.update(fields)
+        self._clock = clock
+        self._deadline = datetime.fromisoformat(fields["deadline"])
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - self._clock.now()).total_seconds() * 1000))
+
+
+def main(handler_path: str) -> None:
+    protocol_out = sys.stdout.buffer
+    protocol_in = sys.stdin.buffer
+    sys.stdout = sys.stderr  # stray prints at import time must not corrupt the protocol
+    clock = RemoteClock(protocol_out, protocol_in)
+    started = time.perf_counter()
+    with contextlib.suppress(ImportError):
+        from function import clock as function_clock
+
+        function_clock.set_clock(clock)
+    from harness.executor import load_handler
+
+    handler = load_handler(handler_path)
+    init_ms = (time.perf_counter() - started) * 1000
+    protocol_out.write(json.dumps({"op": "ready", "init_ms": init_ms}).encode() + b"\n")
+    protocol_out.flush()
+    for line in protocol_in:
+        request = json.loads(line)
+        captured = io.StringIO()
+        response: Any = None
+        error: str | None = None
+        context = _Context(request["context"], clock)
+        with contextlib.redirect_stdout(captured):
+            try:
+                response = handler(request["event"], context)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                print(
+                    json.dumps(
+                        {
+                            "errorMessage": str(exc),
+                            "errorType": type(exc).__name__,
+                            "requestId": request["context"]["aws_request_id"],
+                            "stackTrace": traceback.format_tb(exc.__traceback__),
+                        }
+                    )
+                )
+        logs = captured.getvalue().splitlines()
+        try:
+            encoded = json.dumps(
+                {"op": "result", "response": response, "error": error, "logs": logs}
+            )
+        except (TypeError, ValueError) as exc:  # Lambda cannot serialise it either
+            failure = f"Runtime.MarshalError: {exc}"
+            encoded = json.dumps({"op": "result", "response": None, "error": failure, "logs": logs})
+        protocol_out.write(encoded.encode() + b"\n")
+        protocol_out.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
