@@ -26,6 +26,7 @@ from .errors import BadInput
 from .executor import FunctionSpec, InvocationResult, Status
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+WORKER = Path(__file__).resolve().with_name("worker.py")
 WALL_LIMIT_SECONDS = 120.0  # a worker silent this long in wall time is stuck: killed
 READY_LIMIT_SECONDS = 60.0
 
@@ -77,7 +78,7 @@ class SubprocessExecutor:
     # -- the worker ------------------------------------------------------------------
     def _start(self) -> float:
         process = subprocess.Popen(
-            [sys.executable, "-m", "harness.worker", self._function.handler],
+            [sys.executable, str(WORKER), self._function.handler],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

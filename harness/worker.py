@@ -7,12 +7,15 @@ for `now` and for every `sleep`, so the virtual timeline, the mock API's logical
 and the function's timeout all stay one. What the function prints is captured per
 invocation, as CloudWatch Logs would.
 
-Run by the harness as `python -m harness.worker HANDLER`.
+Run by the harness as `python <path>/harness/worker.py HANDLER`, as a script, so that a
+cold start pays for the function's imports and not for the harness's (which pull in
+moto and FastAPI). It imports nothing from the harness.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import sys
@@ -69,9 +72,8 @@ def main(handler_path: str) -> None:
         from function import clock as function_clock
 
         function_clock.set_clock(clock)
-    from harness.executor import load_handler
-
-    handler = load_handler(handler_path)
+    module_name, _, attribute = handler_path.rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute)
     init_ms = (time.perf_counter() - started) * 1000
     protocol_out.write(json.dumps({"op": "ready", "init_ms": init_ms}).encode() + b"\n")
     protocol_out.flush()
@@ -109,4 +111,5 @@ def main(handler_path: str) -> None:
 
 
 if __name__ == "__main__":
+    sys.path.pop(0)  # the script's own directory: harness/ modules must not shadow others
     main(sys.argv[1])
