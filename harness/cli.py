@@ -104,6 +104,13 @@ def run_command(
     delete_after_completion: Annotated[
         bool, typer.Option(help="Scheduler ActionAfterCompletion DELETE")
     ] = False,
+    scheduler_input: Annotated[
+        str | None,
+        typer.Option(
+            "--input",
+            help="Scheduler Target.Input (JSON; <aws.scheduler.scheduled-time> etc. substituted)",
+        ),
+    ] = None,
 ) -> None:
     """Fire the scheduled function at every occurrence in virtual time and report."""
     console = Console(stderr=True)
@@ -127,6 +134,7 @@ def run_command(
         duplicate_rate=duplicate_rate,
         flexible_window=flexible_window,
         delete_after_completion=delete_after_completion,
+        scheduler_input=scheduler_input,
     )
     result = run(options, console)
     print_summary(result, Console())

@@ -48,7 +48,7 @@ from .delivery import (
 )
 from .delivery.accounting import check_delivery
 from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
-from .delivery.payloads import event_payload
+from .delivery.payloads import event_payload, substitute_input
 from .delivery.queues import read_queue, send_dead_letters
 from .errors import BadInput
 from .events import iso_z, seeded_uuid
@@ -94,6 +94,7 @@ class RunOptions:
     duplicate_rate: float | None = None  # None: the fault file's, else 0
     flexible_window: int = 0  # Scheduler FlexibleTimeWindow, minutes
     delete_after_completion: bool = False  # Scheduler ActionAfterCompletion DELETE
+    scheduler_input: str | None = None  # Scheduler Target.Input (JSON, context attributes)
 
 
 @dataclass
@@ -112,11 +113,14 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     plan = _fault_plan(options.faults)
     end = options.start + timedelta(days=options.days)
     schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=options.start)
-    if schedule.kind == "rule" and (options.flexible_window or options.delete_after_completion):
+    scheduler_only = options.flexible_window or options.delete_after_completion
+    if schedule.kind == "rule" and (scheduler_only or options.scheduler_input is not None):
         raise BadInput(
-            "--flexible-window and --delete-after-completion are EventBridge Scheduler"
-            " settings; make it a Scheduler schedule with --tz (or an at() expression)"
+            "--flexible-window, --delete-after-completion and --input are EventBridge"
+            " Scheduler settings; make it a Scheduler schedule with --tz (or an at() expression)"
         )
+    if options.scheduler_input is not None:
+        _check_input(options.scheduler_input)
     occurrences = list(schedule.fires(options.start, end))
     report_dir = _prepare_report_dir(options.report_dir)
 
@@ -428,7 +432,22 @@ def _stack_spec(options: RunOptions) -> StackSpec:
         reserved_concurrency=options.reserved_concurrency,
         flexible_window_minutes=options.flexible_window,
         action_after_completion="DELETE" if options.delete_after_completion else "NONE",
+        scheduler_input=options.scheduler_input,
     )
+
+
+def _check_input(text: str) -> None:
+    """A templated Lambda target's Input must be well-formed JSON once substituted."""
+    try:
+        substitute_input(
+            text,
+            schedule_arn="arn:aws:scheduler:us-east-1:123456789012:schedule/default/x",
+            scheduled=DEFAULT_START,
+            execution_id="check",
+            attempt=1,
+        )
+    except ValueError as exc:
+        raise BadInput(f"--input is not well-formed JSON: {exc}") from None
 
 
 def _or(value: int | None, default: int) -> int:

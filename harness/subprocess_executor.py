@@ -14,12 +14,13 @@ import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from .clock import VirtualClock
 from .errors import BadInput
@@ -58,6 +59,8 @@ class SubprocessExecutor:
             ),
         }
         self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._stderr_read = 0
         self._selector: selectors.BaseSelector | None = None
         self._fresh = False  # started and not yet invoked: the next invocation is cold
         self._init_ms = 0.0
@@ -77,11 +80,16 @@ class SubprocessExecutor:
 
     # -- the worker ------------------------------------------------------------------
     def _start(self) -> float:
+        # stderr goes to a file, not a pipe: a function logging a lot through the
+        # logging module (stderr by default) must never block on a full pipe. Lambda
+        # sends stderr to the logs, and so does this executor.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the worker)
+        self._stderr_read = 0
         process = subprocess.Popen(
             [sys.executable, str(WORKER), self._function.handler],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             env=self._environment,
             cwd=REPO_ROOT,
         )
@@ -90,8 +98,8 @@ class SubprocessExecutor:
         assert process.stdout is not None
         self._selector.register(process.stdout, selectors.EVENT_READ)
         ready = self._read(READY_LIMIT_SECONDS)
-        if ready is None or ready.get("op") != "ready":
-            problem = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        if ready is None or ready["op"] != "ready":
+            problem = "\n".join(self._new_stderr())
             self._kill()
             last = problem.strip().splitlines()[-1] if problem.strip() else "it exited"
             raise BadInput(f"the function's worker did not start: {last}")
@@ -104,21 +112,33 @@ class SubprocessExecutor:
         if self._process is not None:
             self._process.kill()
             self._process.wait()
-            for stream in (self._process.stdin, self._process.stdout, self._process.stderr):
+            for stream in (self._process.stdin, self._process.stdout):
                 if stream is not None:
                     stream.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
         if self._selector is not None:
             self._selector.close()
         self._process = None
         self._selector = None
 
+    def _new_stderr(self) -> list[str]:
+        """What the worker wrote to stderr since the last look."""
+        if self._stderr is None:
+            return []
+        self._stderr.seek(self._stderr_read)
+        data = self._stderr.read()
+        self._stderr_read += len(data)
+        return data.decode(errors="replace").splitlines()
+
     def _read(self, limit: float) -> dict[str, Any] | None:
         assert self._process is not None and self._selector is not None
         assert self._process.stdout is not None
         if not self._selector.select(timeout=limit):
-            return None
+            return None  # silent for `limit` wall seconds
         line = self._process.stdout.readline()
-        return json.loads(line) if line else None
+        return json.loads(line) if line else {"op": "exited"}
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -158,8 +178,9 @@ class SubprocessExecutor:
         logs: list[str] = []
         while True:
             message = self._read(WALL_LIMIT_SECONDS)
-            if message is None:  # exited, or silent too long in wall time
-                crashed = self._process is not None and self._process.poll() is not None
+            if message is None or message["op"] == "exited":
+                crashed = message is not None
+                logs += self._new_stderr()
                 self._kill()
                 if crashed:
                     status, error = "function_error", "Runtime.ExitError: the worker process exited"
@@ -177,6 +198,7 @@ class SubprocessExecutor:
                 if wake > deadline:
                     # Lambda stops the function at its timeout; so does the harness.
                     clock.move_to(deadline)
+                    logs += self._new_stderr()
                     self._kill()
                     status = "timeout"
                     error = f"Task timed out after {function.timeout_seconds:.2f} seconds"
@@ -184,10 +206,13 @@ class SubprocessExecutor:
                 clock.move_to(wake)
                 self._send({"now": wake.isoformat()})
             elif op == "result":
-                response, logs = message.get("response"), list(message.get("logs", []))
+                response = message.get("response")
+                logs += list(message.get("logs", []))
                 error = message.get("error")
                 status = "succeeded" if error is None else "function_error"
                 break
+        if self._process is not None:
+            logs += self._new_stderr()
         wall_ms = (time.perf_counter() - started_wall) * 1000
         duration_ms = int((clock.now() - started_virtual).total_seconds() * 1000)
         if status != "timeout" and duration_ms > function.timeout_seconds * 1000:

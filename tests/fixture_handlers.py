@@ -27,3 +27,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         "remaining_ms": context.get_remaining_time_in_millis(),
         "now": get_clock().now().isoformat(),
     }
+
+
+def noisy(event: dict[str, Any], context: Any) -> str:
+    """Writes far more to stderr than a pipe holds, as a chatty logging setup does."""
+    import sys
+
+    for n in range(event.get("lines", 20_000)):
+        print(f"log line {n} " + "x" * 40, file=sys.stderr)
+    return "done"

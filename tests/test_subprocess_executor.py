@@ -98,3 +98,13 @@ def test_a_handler_that_does_not_import_is_bad_input() -> None:
 
     with pytest.raises(BadInput, match="worker did not start"):
         SubprocessExecutor(broken, clock=VirtualClock(T0), runtime_environment={}).__enter__()
+
+
+def test_stderr_is_logged_and_never_blocks_the_worker() -> None:
+    chatty = FunctionSpec(**{**SPEC.__dict__, "handler": "tests.fixture_handlers.noisy"})
+    with SubprocessExecutor(chatty, clock=VirtualClock(T0), runtime_environment={}) as running:
+        result = running.invoke({"lines": 20_000}, "r-1")  # ~1 MB, far beyond a pipe
+
+    assert result.status == "succeeded"
+    assert len(result.logs) == 20_000
+    assert result.logs[-1].startswith("log line 19999 ")

@@ -154,6 +154,28 @@ def test_a_flexible_window_spreads_the_runs_and_delete_removes_a_finished_schedu
     assert result.report["delivery"]["schedule_deleted"] is True
 
 
+def test_a_scheduler_input_reaches_the_function_with_its_attributes_substituted(
+    tmp_path: Path,
+) -> None:
+    result = run(
+        options(
+            tmp_path,
+            timezone="Europe/Berlin",
+            scheduler_input=(
+                '{"time": "<aws.scheduler.scheduled-time>",'
+                ' "try": "<aws.scheduler.attempt-number>"}'
+            ),
+        )
+    )
+
+    assert result.report["totals"]["succeeded"] == 3
+    assert result.report["truth"]["ok"]
+    # The function keys its sync on the event's time: the substituted scheduled time.
+    assert [s["scheduledTime"] for s in result.tables["DailySync"]] == [
+        f["scheduled_time"] for f in result.report["fires"]
+    ]
+
+
 def test_trigger_hand_off_errors_from_a_fault_file_are_retried_then_dead_lettered(
     tmp_path: Path,
 ) -> None:
@@ -192,6 +214,7 @@ def test_the_subprocess_executor_gives_the_same_run_as_in_process(tmp_path: Path
         (["--async-max-event-age", "21601"], "less than or equal to 21600"),
         (["--duplicate-rate", "1.5"], "--duplicate-rate"),
         (["--flexible-window", "10"], "Scheduler"),
+        (["--tz", "Europe/Berlin", "--input", "{nope"], "--input"),
     ],
 )
 def test_bad_delivery_settings_are_one_line_and_exit_2(args: list[str], message: str) -> None:
