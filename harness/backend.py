@@ -125,6 +125,22 @@ class EmbeddedBackend:
         model = dynamodb_backends[self.account][self.region].get_table(table)
         return [item.to_json()["Attributes"] for item in model.all_items()]
 
+    def queue_messages(self, queue_arn: str) -> list[tuple[str, dict[str, str]]]:
+        """(body, string attributes) of every message in a queue, read from moto's model:
+        receiving thousands of messages through the API is slow in moto and bounded by
+        wall-clock visibility timeouts."""
+        from moto.sqs.models import sqs_backends
+
+        _, _, _, region, account, name = queue_arn.split(":")
+        queue = sqs_backends[account][region].get_queue(name)
+        return [
+            (
+                message.body,
+                {k: v.get("string_value", "") for k, v in message.message_attributes.items()},
+            )
+            for message in queue._messages
+        ]
+
     def environment(self) -> dict[str, str]:
         """What a process needs to reach this backend with boto3 and nothing else."""
         return {

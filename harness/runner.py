@@ -49,7 +49,7 @@ from .delivery import (
 from .delivery.accounting import check_delivery
 from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
 from .delivery.payloads import event_payload, substitute_input
-from .delivery.queues import read_queue, send_dead_letters
+from .delivery.queues import send_dead_letters
 from .errors import BadInput
 from .events import iso_z, seeded_uuid
 from .executor import FunctionSpec, InProcessExecutor, InvocationResult
@@ -190,8 +190,16 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             records = delivery.run(occurrences)
         sqs = backend.client("sqs")
         send_dead_letters(sqs, delivery.dead_letters)
-        queues = [q for q in (config.trigger_dead_letter, config.async_config.on_failure) if q]
-        queued = [(arn, m["Body"]) for arn in dict.fromkeys(queues) for m in read_queue(sqs, arn)]
+        targets = (
+            config.trigger_dead_letter,
+            config.async_config.on_failure,
+            config.async_config.dead_letter_queue,
+        )
+        queued = [
+            (arn, body)
+            for arn in dict.fromkeys(q for q in targets if q)
+            for body, _ in backend.queue_messages(arn)
+        ]
         invariants = check_delivery(records, config, queued)
         deleted = _complete_schedule(backend, schedule, setup, records)
         fires = [_fire(record) for record in records]

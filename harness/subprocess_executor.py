@@ -30,6 +30,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).resolve().with_name("worker.py")
 WALL_LIMIT_SECONDS = 120.0  # a worker silent this long in wall time is stuck: killed
 READY_LIMIT_SECONDS = 60.0
+INHERITED = frozenset({"PATH", "LANG", "TZ", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV"})
 
 
 class SubprocessExecutor:
@@ -44,8 +45,11 @@ class SubprocessExecutor:
     ) -> None:
         self._function = function
         self._clock = clock
+        # The Lambda environment and little else: nothing of the harness's own
+        # environment (credentials, profiles, HOME) leaks into the function.
+        inherited = {k: v for k, v in os.environ.items() if k in INHERITED or k.startswith("LC_")}
         self._environment = {
-            **os.environ,
+            **inherited,
             **runtime_environment,
             **function.environment,
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
@@ -138,7 +142,13 @@ class SubprocessExecutor:
         if not self._selector.select(timeout=limit):
             return None  # silent for `limit` wall seconds
         line = self._process.stdout.readline()
-        return json.loads(line) if line else {"op": "exited"}
+        if not line:
+            return {"op": "exited"}
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return {"op": "garbled"}
+        return message if isinstance(message, dict) and "op" in message else {"op": "garbled"}
 
     def _send(self, message: dict[str, Any]) -> None:
         assert self._process is not None and self._process.stdin is not None
@@ -178,17 +188,19 @@ class SubprocessExecutor:
         logs: list[str] = []
         while True:
             message = self._read(WALL_LIMIT_SECONDS)
-            if message is None or message["op"] == "exited":
-                crashed = message is not None
+            if message is None or message["op"] in ("exited", "garbled"):
                 logs += self._new_stderr()
                 self._kill()
-                if crashed:
+                if message is None:
+                    # Stuck in wall time (a busy loop): Lambda would have stopped it at
+                    # its timeout, and that is the time it took.
+                    clock.move_to(max(clock.now(), deadline))
+                    status = "timeout"
+                    error = f"Task timed out after {function.timeout_seconds:.2f} seconds"
+                elif message["op"] == "exited":
                     status, error = "function_error", "Runtime.ExitError: the worker process exited"
                 else:
-                    status, error = (
-                        "timeout",
-                        f"no answer within {WALL_LIMIT_SECONDS:.0f} wall seconds",
-                    )
+                    status, error = "function_error", "Runtime.ExitError: unreadable worker output"
                 break
             op = message.get("op")
             if op == "now":

@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import io
 import json
+import os
 import sys
 import time
 import traceback
@@ -63,9 +64,14 @@ class _Context:
 
 
 def main(handler_path: str) -> None:
-    protocol_out = sys.stdout.buffer
+    # The protocol gets a descriptor of its own; descriptor 1 becomes stderr, so nothing
+    # the function writes to stdout by any route (os.write(1), a child process, the
+    # C library) can corrupt the protocol. Python-level prints are captured per
+    # invocation below.
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     protocol_in = sys.stdin.buffer
-    sys.stdout = sys.stderr  # stray prints at import time must not corrupt the protocol
     clock = RemoteClock(protocol_out, protocol_in)
     started = time.perf_counter()
     with contextlib.suppress(ImportError):

@@ -36,3 +36,12 @@ def noisy(event: dict[str, Any], context: Any) -> str:
     for n in range(event.get("lines", 20_000)):
         print(f"log line {n} " + "x" * 40, file=sys.stderr)
     return "done"
+
+
+def raw_stdout(event: dict[str, Any], context: Any) -> str:
+    """Writes to descriptor 1 behind Python's back, as C code or a child process does."""
+    import subprocess
+
+    os.write(1, b"raw bytes, no newline")
+    subprocess.run(["echo", "from a child"], check=True)
+    return os.environ.get("PROBE_SECRET", "no secret here")

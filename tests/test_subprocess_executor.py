@@ -108,3 +108,17 @@ def test_stderr_is_logged_and_never_blocks_the_worker() -> None:
     assert result.status == "succeeded"
     assert len(result.logs) == 20_000
     assert result.logs[-1].startswith("log line 19999 ")
+
+
+def test_writes_to_stdout_by_any_route_are_logs_not_protocol(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROBE_SECRET", "harness-only")
+    raw = FunctionSpec(**{**SPEC.__dict__, "handler": "tests.fixture_handlers.raw_stdout"})
+    with SubprocessExecutor(raw, clock=VirtualClock(T0), runtime_environment={}) as running:
+        first = running.invoke({}, "r-1")
+        second = running.invoke({}, "r-2")
+
+    assert (first.status, second.status) == ("succeeded", "succeeded")
+    assert first.response == "no secret here"  # the harness's environment stays out
+    assert any("from a child" in line for line in first.logs)

@@ -14,39 +14,55 @@ def queue_url(sqs: Any, arn: str) -> str:
 
 
 def send_dead_letters(sqs: Any, letters: list[DeadLetter]) -> None:
-    urls: dict[str, str] = {}
+    """Send in batches of ten, as SQS allows, queue by queue."""
+    by_queue: dict[str, list[DeadLetter]] = {}
     for letter in letters:
-        url = urls.get(letter.queue_arn) or urls.setdefault(
-            letter.queue_arn, queue_url(sqs, letter.queue_arn)
-        )
-        attributes = {
-            name: {"DataType": "Number" if name == "ErrorCode" else "String", "StringValue": value}
-            for name, value in letter.attributes.items()
-            if value
-        }
-        sqs.send_message(QueueUrl=url, MessageBody=letter.body, MessageAttributes=attributes)
+        by_queue.setdefault(letter.queue_arn, []).append(letter)
+    for arn, queued in by_queue.items():
+        url = queue_url(sqs, arn)
+        for start in range(0, len(queued), 10):
+            entries = [
+                {
+                    "Id": str(n),
+                    "MessageBody": letter.body,
+                    "MessageAttributes": {
+                        name: {
+                            "DataType": "Number" if name == "ErrorCode" else "String",
+                            "StringValue": value,
+                        }
+                        for name, value in letter.attributes.items()
+                        if value
+                    },
+                }
+                for n, letter in enumerate(queued[start : start + 10])
+            ]
+            failed = sqs.send_message_batch(QueueUrl=url, Entries=entries).get("Failed")
+            if failed:
+                raise RuntimeError(f"SQS refused dead letters for {arn}: {failed}")
 
 
 def read_queue(sqs: Any, arn: str) -> list[dict[str, Any]]:
-    """Every message in the queue (received, then made visible again)."""
+    """Every message in the queue through the SQS API (for backends whose model cannot
+    be read directly). Received with a long visibility timeout so none comes round
+    twice, then made visible again."""
     url = queue_url(sqs, arn)
     messages: list[dict[str, Any]] = []
-    seen: set[str] = set()
     while True:
         batch = sqs.receive_message(
             QueueUrl=url,
             MaxNumberOfMessages=10,
             MessageAttributeNames=["All"],
-            VisibilityTimeout=30,
+            VisibilityTimeout=3600,
         ).get("Messages", [])
-        fresh = [m for m in batch if m["MessageId"] not in seen]
-        if not fresh:
+        if not batch:
             break
-        for message in fresh:
-            seen.add(message["MessageId"])
-            messages.append(message)
-    for message in messages:
-        sqs.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        messages.extend(batch)
+    for start in range(0, len(messages), 10):
+        sqs.change_message_visibility_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for n, m in enumerate(messages[start : start + 10])
+            ],
         )
     return messages
