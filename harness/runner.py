@@ -155,7 +155,7 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             _progress(console, len(occurrences), options.show_progress) as advance,
         ):
 
-            def invoke(execution: Execution, payload: dict[str, Any]) -> ExecutionResult:
+            def invoke(execution: Execution, payload: Any) -> ExecutionResult:
                 clock.move_to(execution.at)
                 result = executor.invoke(payload, request_id=execution.request_id)
                 _write_logs(logs, result)
@@ -167,7 +167,7 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
                     detail=result,
                 )
 
-            def payload_for(record: OccurrenceRecord, handoff: int) -> dict[str, Any]:
+            def payload_for(record: OccurrenceRecord, handoff: int, execution_id: str) -> Any:
                 return event_payload(
                     config,
                     event_id=record.event_id,
@@ -175,7 +175,7 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
                     account=deployed.account,
                     region=deployed.region,
                     scheduler_input=setup.scheduler_input,
-                    execution_id=seeded_uuid(delivery_rng),
+                    execution_id=execution_id,
                     attempt=handoff,
                 )
 

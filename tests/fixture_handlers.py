@@ -45,3 +45,7 @@ def raw_stdout(event: dict[str, Any], context: Any) -> str:
     os.write(1, b"raw bytes, no newline")
     subprocess.run(["echo", "from a child"], check=True)
     return os.environ.get("PROBE_SECRET", "no secret here")
+
+
+def noop(event: Any, context: Any) -> None:
+    """Does nothing: for measuring what delivery itself costs."""

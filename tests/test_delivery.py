@@ -57,7 +57,10 @@ def deliver(
     delivery = Delivery(
         config,
         invoke=invoke,
-        payload_for=lambda record, _: {"id": record.event_id, "time": record.scheduled.isoformat()},
+        payload_for=lambda record, _number, _execution: {
+            "id": record.event_id,
+            "time": record.scheduled.isoformat(),
+        },
         new_id=lambda: f"id-{ids.getrandbits(32):08x}",
         rng=random.Random(seed),
     )
@@ -222,6 +225,49 @@ def test_reserved_concurrency_throttles_overlapping_runs_which_lambda_retries() 
     assert held(records, delivery)
 
 
+def test_throttles_back_off_exponentially_until_the_event_is_too_old() -> None:
+    config = replace(
+        CONFIG,
+        reserved_concurrency=1,
+        async_config=AsyncInvokeConfig(maximum_event_age_seconds=600, on_failure=FAILURES),
+    )
+    two = [T0, T0 + timedelta(seconds=1)]
+
+    records, _ = deliver(config, always("succeeded", seconds=3600), two)
+
+    throttled = [a.at for a in records[1].attempts if a.status == "throttled"]
+    offsets = [(t - two[1]).total_seconds() for t in throttled]
+    # 1, 2, 4 ... 256 s apart, then a last try when the event reaches 600 s.
+    assert offsets == [0, 1, 3, 7, 15, 31, 63, 127, 255, 511, 600]
+    assert records[1].dead_letter is not None
+    assert records[1].dead_letter.condition == "EventAgeExceeded"
+
+
+def test_a_throttled_duplicate_is_retried_like_any_delivery() -> None:
+    config = replace(CONFIG, reserved_concurrency=1, duplicate_rate=1.0)
+
+    [record], _ = deliver(config, always("succeeded", seconds=30))
+
+    duplicate = [a.status for a in record.attempts if a.layer == "duplicate"]
+    assert duplicate[0] == "throttled"
+    assert duplicate[-1] == "succeeded"
+    assert record.duplicates == 1
+
+
+def test_the_trigger_counts_event_age_from_its_first_hand_off_not_the_window_start() -> None:
+    config = replace(
+        CONFIG,
+        kind="scheduler",
+        flexible_window_minutes=15,
+        handoff_error_rate=1.0,
+        retry=TriggerRetryPolicy(maximum_retry_attempts=3, maximum_event_age_seconds=60),
+    )
+
+    records, _ = deliver(config, always("succeeded"), [T0 + timedelta(hours=h) for h in range(8)])
+
+    assert all(r.trigger_attempts == 4 for r in records)  # 0.5-1, 1-2, 2-4 s: all within 60 s
+
+
 def test_reserved_concurrency_zero_sends_every_event_to_the_destination_unrun() -> None:
     records, delivery = deliver(replace(CONFIG, reserved_concurrency=0), always("succeeded"))
 
@@ -279,6 +325,8 @@ def test_retry_values_outside_aws_ranges_are_refused_in_aws_words() -> None:
     handoff_error_rate=st.sampled_from([0.0, 0.2, 0.9]),
     destinations=st.sampled_from(["both", "trigger", "lambda", "none"]),
     spacing=st.sampled_from([60, 600, 3600]),
+    reachable=st.sampled_from(["yes", "no function", "no permission"]),
+    window=st.sampled_from([0, 15]),
 )
 def test_any_failure_pattern_keeps_the_invariants(
     data: st.DataObject,
@@ -291,8 +339,14 @@ def test_any_failure_pattern_keeps_the_invariants(
     handoff_error_rate: float,
     destinations: str,
     spacing: int,
+    reachable: str,
+    window: int,
 ) -> None:
     config = DeliveryConfig(
+        kind="scheduler" if window else "rule",
+        flexible_window_minutes=window,
+        function_exists=reachable != "no function",
+        permitted=reachable != "no permission",
         trigger_arn=RULE,
         target_arn=FUNCTION,
         retry=TriggerRetryPolicy(retry_attempts, age),

@@ -60,10 +60,9 @@ def _within_policy(records: list[OccurrenceRecord], config: DeliveryConfig) -> I
     for record in records:
         trigger = [a for a in record.attempts if a.layer == "trigger"]
         runs = [a for a in record.attempts if a.layer == "lambda" and a.status != "throttled"]
-        late_trigger = any(
-            (a.at - record.scheduled).total_seconds()
-            > retry.maximum_event_age_seconds + config.flexible_window_minutes * 60
-            for a in trigger
+        first = record.handed_at
+        late_trigger = first is not None and any(
+            (a.at - first).total_seconds() > retry.maximum_event_age_seconds for a in trigger
         )
         accepted = record.accepted_at
         late_lambda = accepted is not None and any(

@@ -113,14 +113,17 @@ class OccurrenceRecord:
     attempts: list[AttemptRecord] = field(default_factory=list)
     dead_letter: DeadLetter | None = None
     accepted_at: datetime | None = None  # when Lambda took the event
+    handed_at: datetime | None = None  # the trigger's first hand-off (after any flex delay)
+    execution_id: str | None = None  # Scheduler: the id of the latest hand-off attempt
     trigger_attempts: int = 0
     function_attempts: int = 0  # main chain, throttles excluded
     throttles: int = 0
     duplicates: int = 0
 
 
-PayloadFor = Callable[[OccurrenceRecord, int], dict[str, Any]]  # (occurrence, hand-off no.)
-Invoke = Callable[[Execution, dict[str, Any]], ExecutionResult]
+# (occurrence, hand-off number, execution id) -> what Lambda receives (any JSON value)
+PayloadFor = Callable[[OccurrenceRecord, int, str], Any]
+Invoke = Callable[[Execution, Any], ExecutionResult]
 IdSource = Callable[[], str]
 
 
@@ -145,7 +148,7 @@ class Delivery:
         self._seq = 0
         self._running: list[datetime] = []  # end times of executions still running
         self.dead_letters: list[DeadLetter] = []
-        self._payloads: dict[int, dict[str, Any]] = {}
+        self._payloads: dict[int, Any] = {}
 
     # -- the queue -------------------------------------------------------------------
     def _push(self, at: datetime, action: str, occurrence: int, data: Any = None) -> None:
@@ -168,7 +171,7 @@ class Delivery:
             elif action == "execute":
                 self._execute(record, at, *data)
             else:
-                self._duplicate(record, at)
+                self._duplicate(record, at, data)
         return records
 
     def _finish(self, record: OccurrenceRecord, outcome: Outcome) -> None:
@@ -180,6 +183,9 @@ class Delivery:
     def _handoff(self, record: OccurrenceRecord, at: datetime, number: int) -> None:
         config = self.config
         record.trigger_attempts = number
+        record.execution_id = self._new_id()
+        if record.handed_at is None:
+            record.handed_at = at
         error = None
         if not config.function_exists:
             error = NOT_FOUND
@@ -195,9 +201,10 @@ class Delivery:
         record.attempts.append(
             AttemptRecord(at, "trigger", code, reason, error=f"{code} (HTTP {status})")
         )
-        first = record.scheduled
         retry = config.retry
-        age = (at - first).total_seconds()
+        # The event's age counts from when the trigger first tried, after any flexible
+        # window delay.
+        age = (at - record.handed_at).total_seconds()
         if retryable and number <= retry.maximum_retry_attempts:
             wait = retry.backoff(number, self._rng)
             if age + wait <= retry.maximum_event_age_seconds:
@@ -234,7 +241,7 @@ class Delivery:
             attributes.update(
                 SCHEDULE_ARN=config.trigger_arn,
                 SCHEDULED_TIME=record.scheduled.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                EXECUTION_ID=self._new_id(),
+                EXECUTION_ID=record.execution_id or "",
                 IS_PAYLOAD_TRUNCATED="false",
             )
         self._dead_letter(
@@ -252,7 +259,9 @@ class Delivery:
     # -- Lambda layer ----------------------------------------------------------------
     def _accept(self, record: OccurrenceRecord, at: datetime, handoff: int) -> None:
         record.accepted_at = at
-        self._payloads[record.index] = self._payload_for(record, handoff)
+        self._payloads[record.index] = self._payload_for(
+            record, handoff, record.execution_id or self._new_id()
+        )
         if self.config.reserved_concurrency == 0:
             # "Lambda begins sending new events to the configured dead-letter queue or
             # the on-failure event destination, without any retries."
@@ -264,7 +273,7 @@ class Delivery:
             return
         self._push(at, "execute", record.index, (1, 0))
         if self.config.duplicate_rate and self._rng.random() < self.config.duplicate_rate:
-            self._push(at + timedelta(seconds=self._rng.uniform(0, 5)), "dup", record.index)
+            self._push(at + timedelta(seconds=self._rng.uniform(0, 5)), "dup", record.index, 0)
 
     def _slot_free(self, at: datetime) -> bool:
         running = self._running
@@ -309,8 +318,10 @@ class Delivery:
             record.throttles += 1
             reason = "first delivery" if number == 1 else f"lambda retry {number - 1}"
             record.attempts.append(AttemptRecord(at, "lambda", "throttled", reason))
-            wait = config.throttle_delay(throttles + 1)
-            if age + wait > config.maximum_event_age_seconds:
+            # Backoff doubles, but the last retry comes when the event reaches its
+            # maximum age rather than never.
+            wait = min(config.throttle_delay(throttles + 1), config.maximum_event_age_seconds - age)
+            if wait <= 0:
                 self._lambda_gives_up(record, at, "EventAgeExceeded", 429, "Rate Exceeded.", None)
                 return
             self._push(
@@ -354,7 +365,7 @@ class Delivery:
                 "version": "1.0",
                 "timestamp": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                 "requestContext": {
-                    "requestId": self._last_request_id(record),
+                    "requestId": self._last_request_id(record) or self._new_id(),
                     "functionArn": f"{self.config.target_arn}:$LATEST",
                     "condition": condition,
                     "approximateInvokeCount": record.function_attempts,
@@ -389,14 +400,22 @@ class Delivery:
             return
         self._dead_letter(record, letter)
 
-    def _duplicate(self, record: OccurrenceRecord, at: datetime) -> None:
-        record.duplicates += 1
+    def _duplicate(self, record: OccurrenceRecord, at: datetime, throttles: int) -> None:
+        """A second delivery of an accepted event: throttles are retried as for any
+        delivery; once it runs, its result is kept but not retried."""
+        if throttles == 0:
+            record.duplicates += 1
         if self._slot_free(at):
             self._run(record, at, "duplicate", "at-least-once delivery", 0)
-        else:
-            record.attempts.append(
-                AttemptRecord(at, "duplicate", "throttled", "at-least-once delivery")
-            )
+            return
+        record.attempts.append(
+            AttemptRecord(at, "duplicate", "throttled", "at-least-once delivery")
+        )
+        config = self.config.async_config
+        age = (at - (record.accepted_at or at)).total_seconds()
+        wait = min(config.throttle_delay(throttles + 1), config.maximum_event_age_seconds - age)
+        if wait > 0:
+            self._push(at + timedelta(seconds=wait), "dup", record.index, throttles + 1)
 
     # -- helpers ---------------------------------------------------------------------
     def _dead_letter(self, record: OccurrenceRecord, letter: DeadLetter) -> None:
@@ -404,8 +423,10 @@ class Delivery:
         self.dead_letters.append(letter)
         self._finish(record, "dlq")
 
-    def _payload(self, record: OccurrenceRecord, handoff: int) -> dict[str, Any]:
-        return self._payloads.get(record.index) or self._payload_for(record, handoff)
+    def _payload(self, record: OccurrenceRecord, handoff: int) -> Any:
+        if record.index in self._payloads:
+            return self._payloads[record.index]
+        return self._payload_for(record, handoff, record.execution_id or self._new_id())
 
     @staticmethod
     def _last_request_id(record: OccurrenceRecord) -> str | None:

@@ -28,7 +28,7 @@ def event_payload(
     scheduler_input: str | None,
     execution_id: str,
     attempt: int,
-) -> dict[str, Any]:
+) -> Any:
     if config.kind == "scheduler" and scheduler_input is not None:
         return substitute_input(
             scheduler_input,
@@ -49,13 +49,12 @@ def event_payload(
 
 def substitute_input(
     text: str, *, schedule_arn: str, scheduled: datetime, execution_id: str, attempt: int
-) -> dict[str, Any]:
-    """Scheduler replaces each keyword as plain text, then Lambda gets the JSON."""
+) -> Any:
+    """Scheduler replaces each keyword as plain text; Lambda gets the JSON verbatim."""
     for keyword, value in zip(
         CONTEXT_ATTRIBUTES,
         (schedule_arn, iso_z(scheduled), execution_id, str(attempt)),
         strict=True,
     ):
         text = text.replace(keyword, value)
-    payload = json.loads(text)
-    return payload if isinstance(payload, dict) else {"input": payload}
+    return json.loads(text)
