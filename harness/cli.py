@@ -104,6 +104,8 @@ def run_command(
     delete_after_completion: Annotated[
         bool, typer.Option(help="Scheduler ActionAfterCompletion DELETE")
     ] = False,
+    start_date: Annotated[str | None, typer.Option(help="Scheduler StartDate (ISO 8601)")] = None,
+    end_date: Annotated[str | None, typer.Option(help="Scheduler EndDate (ISO 8601)")] = None,
     scheduler_input: Annotated[
         str | None,
         typer.Option(
@@ -135,6 +137,8 @@ def run_command(
         flexible_window=flexible_window,
         delete_after_completion=delete_after_completion,
         scheduler_input=scheduler_input,
+        start_date=_instant(start_date, "--start-date") if start_date else None,
+        end_date=_instant(end_date, "--end-date") if end_date else None,
     )
     result = run(options, console)
     print_summary(result, Console())

@@ -95,6 +95,8 @@ class RunOptions:
     flexible_window: int = 0  # Scheduler FlexibleTimeWindow, minutes
     delete_after_completion: bool = False  # Scheduler ActionAfterCompletion DELETE
     scheduler_input: str | None = None  # Scheduler Target.Input (JSON, context attributes)
+    start_date: datetime | None = None  # Scheduler StartDate / EndDate
+    end_date: datetime | None = None
 
 
 @dataclass
@@ -112,7 +114,13 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     _check(options)
     plan = _fault_plan(options.faults)
     end = options.start + timedelta(days=options.days)
-    schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=options.start)
+    schedule = Schedule.parse(
+        options.schedule,
+        timezone=options.timezone,
+        created=options.start,
+        start_date=options.start_date,
+        end_date=options.end_date,
+    )
     scheduler_only = options.flexible_window or options.delete_after_completion
     if schedule.kind == "rule" and (scheduler_only or options.scheduler_input is not None):
         raise BadInput(
@@ -140,6 +148,9 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             api = services.enter_context(BackgroundServer(api_app))
             deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
             setup = read_deployed(backend, deployed)
+        # Fire by the schedule as deployed (what was read back), not by the flags.
+        schedule = _deployed_schedule(setup, options.start)
+        occurrences = list(schedule.fires(options.start, end)) if setup.trigger.enabled else []
         config = replace(
             setup.config,
             duplicate_rate=_delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
@@ -480,6 +491,18 @@ def _delivery_knob(flag: float | None, plan: FaultPlan, name: str) -> float:
         return flag
     faults = plan.delivery
     return float(getattr(faults, name)) if faults is not None else 0.0
+
+
+def _deployed_schedule(setup: DeployedDelivery, created: datetime) -> Schedule:
+    trigger = setup.trigger
+    return Schedule.parse(
+        trigger.expression,
+        timezone=trigger.timezone,
+        kind=setup.config.kind,
+        created=created,
+        start_date=trigger.start_date,
+        end_date=trigger.end_date,
+    )
 
 
 def _complete_schedule(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -17,11 +18,23 @@ from .policy import AsyncInvokeConfig, TriggerRetryPolicy
 
 
 @dataclass(frozen=True)
+class DeployedTrigger:
+    """The schedule as deployed: what decides when the occurrences are."""
+
+    expression: str
+    timezone: str = "UTC"
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class DeployedDelivery:
     config: DeliveryConfig
     function: FunctionSpec | None  # None: the target function does not exist
     scheduler_input: str | None  # Scheduler Target.Input, context attributes unsubstituted
     action_after_completion: str  # Scheduler: NONE or DELETE
+    trigger: DeployedTrigger
 
 
 def read_rule(backend: Any, rule_name: str) -> DeployedDelivery:
@@ -44,7 +57,10 @@ def read_rule(backend: Any, rule_name: str) -> DeployedDelivery:
         function_exists=function is not None,
         permitted=function is not None and _rule_may_invoke(backend, target["Arn"], rule["Arn"]),
     )
-    return DeployedDelivery(config, function, None, "NONE")
+    trigger = DeployedTrigger(
+        expression=rule["ScheduleExpression"], enabled=rule.get("State") == "ENABLED"
+    )
+    return DeployedDelivery(config, function, None, "NONE", trigger)
 
 
 def read_schedule(backend: Any, name: str, group: str = "default") -> DeployedDelivery:
@@ -68,9 +84,24 @@ def read_schedule(backend: Any, name: str, group: str = "default") -> DeployedDe
         function_exists=function is not None,
         permitted=function is not None and _role_exists(backend, target.get("RoleArn", "")),
     )
-    return DeployedDelivery(
-        config, function, target.get("Input"), schedule.get("ActionAfterCompletion", "NONE")
+    trigger = DeployedTrigger(
+        expression=schedule["ScheduleExpression"],
+        timezone=schedule.get("ScheduleExpressionTimezone") or "UTC",
+        start_date=_utc(schedule.get("StartDate")),
+        end_date=_utc(schedule.get("EndDate")),
+        enabled=schedule.get("State", "ENABLED") == "ENABLED",
     )
+    return DeployedDelivery(
+        config,
+        function,
+        target.get("Input"),
+        schedule.get("ActionAfterCompletion", "NONE"),
+        trigger,
+    )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
 
 
 def _retry(policy: dict[str, Any] | None) -> TriggerRetryPolicy:

@@ -176,6 +176,44 @@ def test_a_scheduler_input_reaches_the_function_with_its_attributes_substituted(
     ]
 
 
+def test_an_end_date_bounds_the_run_and_delete_removes_the_schedule_after_it(
+    tmp_path: Path,
+) -> None:
+    result = run(
+        options(
+            tmp_path,
+            days=4,
+            timezone="Europe/Berlin",
+            end_date=datetime(2026, 3, 2, 12, tzinfo=UTC),
+            delete_after_completion=True,
+        )
+    )
+
+    # 02:00 Berlin is 01:00 UTC: the 1st and the 2nd fire, the 3rd is past the EndDate.
+    assert [f["scheduled_time"] for f in result.report["fires"]] == [
+        "2026-03-01T01:00:00Z",
+        "2026-03-02T01:00:00Z",
+    ]
+    assert result.report["delivery"]["schedule_deleted"] is True
+
+
+def test_a_disabled_rule_fires_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.runner as runner
+
+    real = runner.read_deployed
+
+    def disable_then_read(backend: EmbeddedBackend, deployed: object) -> object:
+        backend.client("events").disable_rule(Name="daily-data-sync")
+        return real(backend, deployed)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(runner, "read_deployed", disable_then_read)
+
+    result = run(options(tmp_path))
+
+    assert result.report["fires"] == []
+    assert all(i["held"] for i in result.report["invariants"])
+
+
 def test_trigger_hand_off_errors_from_a_fault_file_are_retried_then_dead_lettered(
     tmp_path: Path,
 ) -> None:
