@@ -143,12 +143,12 @@ def summary_table(report: dict[str, Any]) -> Table:
         + (f" ({t['partial']} partial)" if t.get("partial") else ""),
     )
     extra = "".join(
-        f", {t[key]} {label}"
-        for key, label in (
-            ("throttles", "throttled"),
-            ("trigger_errors", "hand-off errors"),
-            ("duplicates", "duplicates"),
-            ("cold_starts", "cold starts"),
+        f", {t[key]} {label if t[key] == 1 else plural}"
+        for key, label, plural in (
+            ("throttles", "throttled", "throttled"),
+            ("trigger_errors", "hand-off error", "hand-off errors"),
+            ("duplicates", "duplicate", "duplicates"),
+            ("cold_starts", "cold start", "cold starts"),
         )
         if t.get(key)
     )
