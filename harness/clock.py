@@ -9,6 +9,7 @@ all follow one timeline.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 # How long, in wall seconds, a network wait may really block in virtual time: only a
@@ -26,17 +27,33 @@ class VirtualClock:
         self._now = start.astimezone(UTC)
         self._lock = threading.Lock()
         self.slept_seconds = 0.0
+        self._wait_hook: Callable[[datetime], None] | None = None
+        self._hook_thread: int | None = None
 
     def now(self) -> datetime:
         return self._now
 
     def sleep(self, seconds: float) -> None:
-        """Advance by `seconds` at once: a wait costs no wall time."""
+        """Advance by `seconds` at once: a wait costs no wall time. While a run waits,
+        whatever else is due before it wakes runs first (the wait hook), so runs that
+        overlap in virtual time interleave at their waits."""
         if seconds <= 0:
             return
+        self.sleep_until(self._now + timedelta(seconds=seconds))
+
+    def sleep_until(self, wake: datetime) -> None:
+        hook = self._wait_hook
+        if hook is not None and threading.get_ident() == self._hook_thread:
+            hook(wake)  # may run other executions, each on its own timeline
         with self._lock:
-            self._now += timedelta(seconds=seconds)
-            self.slept_seconds += seconds
+            self.slept_seconds += max(0.0, (wake - self._now).total_seconds())
+            self._now = wake
+
+    def set_wait_hook(self, hook: Callable[[datetime], None] | None) -> None:
+        """Called with the wake-up time whenever the thread that sets it sleeps (the
+        delivery loop's thread; the mock API's delays on its own thread never call it)."""
+        self._wait_hook = hook
+        self._hook_thread = threading.get_ident() if hook is not None else None
 
     def io_timeout(self, seconds: float) -> float:
         """The wall-clock timeout for a network wait of `seconds` of virtual time."""

@@ -268,6 +268,38 @@ def test_the_trigger_counts_event_age_from_its_first_hand_off_not_the_window_sta
     assert all(r.trigger_attempts == 4 for r in records)  # 0.5-1, 1-2, 2-4 s: all within 60 s
 
 
+def test_a_run_that_waits_lets_runs_due_meanwhile_go_first() -> None:
+    order: list[str] = []
+    delivery_box: list[Delivery] = []
+
+    def script(execution: Execution) -> tuple[str, float]:
+        order.append(f"start {execution.occurrence}")
+        if execution.occurrence == 0:
+            # The function sleeps 150 s: what is due before it wakes runs meanwhile.
+            delivery_box[0].advance_until(execution.at + timedelta(seconds=150))
+        order.append(f"end {execution.occurrence}")
+        return ("succeeded", 150.0 if execution.occurrence == 0 else 10.0)
+
+    ids = random.Random(1)
+    delivery = Delivery(
+        replace(CONFIG, reserved_concurrency=1),
+        invoke=lambda execution, _payload: ExecutionResult(*script(execution)),  # type: ignore[arg-type]
+        payload_for=lambda record, _n, _e: {"id": record.event_id},
+        new_id=lambda: f"id-{ids.getrandbits(32):08x}",
+        rng=random.Random(1),
+    )
+    delivery_box.append(delivery)
+    records = delivery.run([T0, T0 + timedelta(seconds=60)])
+
+    # The second occurrence came due while the first waited, found the only slot taken
+    # (the first is still running) and was throttled until after the first ended.
+    assert order == ["start 0", "end 0", "start 1", "end 1"]
+    assert records[1].attempts[0].status == "throttled"
+    assert records[1].throttles == 7  # at 60, 61, 63, 67, 75, 91 and 123 s: the first ends at 150
+    first_run = next(a for a in records[1].attempts if a.status == "succeeded")
+    assert first_run.at >= T0 + timedelta(seconds=150)
+
+
 def test_reserved_concurrency_zero_sends_every_event_to_the_destination_unrun() -> None:
     records, delivery = deliver(replace(CONFIG, reserved_concurrency=0), always("succeeded"))
 

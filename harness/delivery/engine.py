@@ -146,9 +146,11 @@ class Delivery:
         self._on_finished = on_finished
         self._queue: list[tuple[datetime, int, str, int, Any]] = []
         self._seq = 0
-        self._running: list[datetime] = []  # end times of executions still running
+        self._running: list[datetime] = []  # end times of finished runs (may be future)
+        self._in_flight = 0  # runs started and not yet returned (waiting in a sleep)
         self.dead_letters: list[DeadLetter] = []
         self._payloads: dict[int, Any] = {}
+        self._records: list[OccurrenceRecord] = []
 
     # -- the queue -------------------------------------------------------------------
     def _push(self, at: datetime, action: str, occurrence: int, data: Any = None) -> None:
@@ -163,16 +165,26 @@ class Delivery:
             # Scheduler's flexible window: somewhere in [0, window) after the time.
             delay = self._rng.randrange(window) if window else 0
             self._push(scheduled + timedelta(seconds=delay), "handoff", index, 1)
+        self._records = records
         while self._queue:
-            at, _, action, index, data = heapq.heappop(self._queue)
-            record = records[index]
-            if action == "handoff":
-                self._handoff(record, at, data)
-            elif action == "execute":
-                self._execute(record, at, *data)
-            else:
-                self._duplicate(record, at, data)
+            self._step()
         return records
+
+    def advance_until(self, wake: datetime) -> None:
+        """Process everything due before `wake`: called while a run sleeps until then,
+        so runs that overlap in virtual time interleave at their waits."""
+        while self._queue and self._queue[0][0] < wake:
+            self._step()
+
+    def _step(self) -> None:
+        at, _, action, index, data = heapq.heappop(self._queue)
+        record = self._records[index]
+        if action == "handoff":
+            self._handoff(record, at, data)
+        elif action == "execute":
+            self._execute(record, at, *data)
+        else:
+            self._duplicate(record, at, data)
 
     def _finish(self, record: OccurrenceRecord, outcome: Outcome) -> None:
         record.outcome = outcome
@@ -280,7 +292,7 @@ class Delivery:
         while running and running[0] <= at:
             heapq.heappop(running)
         limit = self.config.reserved_concurrency
-        return limit is None or len(running) < limit
+        return limit is None or len(running) + self._in_flight < limit
 
     def _run(
         self, record: OccurrenceRecord, at: datetime, layer: Layer, reason: str, number: int
@@ -295,7 +307,11 @@ class Delivery:
             reason,
             number,
         )
-        result = self._invoke(execution, self._payloads[record.index])
+        self._in_flight += 1
+        try:
+            result = self._invoke(execution, self._payloads[record.index])
+        finally:
+            self._in_flight -= 1
         heapq.heappush(self._running, at + timedelta(seconds=result.duration_seconds))
         record.attempts.append(
             AttemptRecord(

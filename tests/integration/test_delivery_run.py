@@ -243,6 +243,63 @@ def test_the_subprocess_executor_gives_the_same_run_as_in_process(tmp_path: Path
     ]
 
 
+OVERLAP = (
+    "rules:\n"
+    "  - match: {path: /records, every: 2}\n"
+    "    fault: {status: 429, headers: {Retry-After: '150'}}\n"
+)
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "subprocess"])
+def test_runs_that_overlap_meet_each_others_lease(tmp_path: Path, executor: str) -> None:
+    # Every other request is told to come back in 150 s: a run waits that long while the
+    # next minute's run starts, finds the sync lease held and fails; Lambda retries it.
+    rules = tmp_path / "overlap.yaml"
+    rules.write_text(OVERLAP)
+
+    result = run(
+        options(
+            tmp_path / "out",
+            schedule="rate(1 minute)",
+            days=0.012,
+            faults=str(rules),
+            executor=executor,
+        )
+    )
+
+    report = result.report
+    errors = [a["error"] or "" for f in report["fires"] for a in f["attempts"]]
+    assert any(e.startswith("SyncInProgress") for e in errors)
+    assert report["totals"]["succeeded"] > 0
+    assert all(i["held"] for i in report["invariants"]), report["invariants"]
+    assert report["truth"]["ok"]
+    if executor == "subprocess":  # an overlapping run gets an environment of its own
+        assert report["totals"]["cold_starts"] >= 2
+
+
+def test_with_reserved_concurrency_1_overlapping_runs_are_throttled_instead(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "overlap.yaml"
+    rules.write_text(OVERLAP)
+
+    result = run(
+        options(
+            tmp_path / "out",
+            schedule="rate(1 minute)",
+            days=0.012,
+            faults=str(rules),
+            reserved_concurrency=1,
+        )
+    )
+
+    report = result.report
+    errors = [a["error"] or "" for f in report["fires"] for a in f["attempts"]]
+    assert not any(e.startswith("SyncInProgress") for e in errors)
+    assert report["totals"]["throttles"] > 0
+    assert all(i["held"] for i in report["invariants"])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
