@@ -129,7 +129,6 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         )
     if options.scheduler_input is not None:
         _check_input(options.scheduler_input)
-    occurrences = list(schedule.fires(options.start, end))
     report_dir = _prepare_report_dir(options.report_dir)
 
     rng = random.Random(options.seed)

@@ -152,10 +152,6 @@ class SubprocessExecutor:
             worker.kill()
         self._idle, self._busy = [], []
 
-    @property
-    def workers(self) -> int:
-        return len(self._idle) + len(self._busy)
-
     def _new_worker(self) -> _Worker:
         worker = _Worker(self._function.handler, self._environment)
         self.cold_starts += 1
