@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import io
-import json
 import os
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +21,7 @@ from typing import Any, Literal
 from .clock import VirtualClock
 from .errors import BadInput
 from .events import LambdaContext
+from .worker import error_record
 
 Status = Literal["succeeded", "function_error", "timeout"]
 
@@ -64,6 +63,33 @@ def load_handler(handler: str) -> Callable[[Any, Any], Any]:
     return target  # type: ignore[no-any-return]
 
 
+def lambda_environment(
+    function: FunctionSpec, runtime_environment: Mapping[str, str]
+) -> dict[str, str]:
+    """The variables Lambda sets for the function, over the backend's and its own."""
+    return {
+        **runtime_environment,
+        **function.environment,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "_HANDLER": function.handler,
+    }
+
+
+def context_fields(function: FunctionSpec, request_id: str, executor: str) -> dict[str, Any]:
+    """The Lambda context's attributes (all but the remaining-time method)."""
+    return {
+        "function_name": function.name,
+        "function_version": "$LATEST",
+        "invoked_function_arn": function.arn,
+        "memory_limit_in_mb": function.memory_mb,
+        "aws_request_id": request_id,
+        "log_group_name": f"/aws/lambda/{function.name}",
+        "log_stream_name": f"harness/[$LATEST]{executor}",
+    }
+
+
 class InProcessExecutor:
     name = "inprocess"
 
@@ -76,14 +102,7 @@ class InProcessExecutor:
     ) -> None:
         self._function = function
         self._clock = clock
-        self._environment = {
-            **runtime_environment,
-            **function.environment,
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "_HANDLER": function.handler,
-        }
+        self._environment = lambda_environment(function, runtime_environment)
         self._saved_environment: dict[str, str] | None = None
         self._handler: Callable[[Any, Any], Any] | None = None
         self._warm = False
@@ -105,17 +124,10 @@ class InProcessExecutor:
             os.environ.update(self._saved_environment)
 
     def context(self, request_id: str) -> LambdaContext:
-        function = self._function
         return LambdaContext(
-            function_name=function.name,
-            function_version="$LATEST",
-            invoked_function_arn=function.arn,
-            memory_limit_in_mb=function.memory_mb,
-            aws_request_id=request_id,
-            log_group_name=f"/aws/lambda/{function.name}",
-            log_stream_name="harness/[$LATEST]inprocess",
+            **context_fields(self._function, request_id, self.name),
             clock=self._clock,
-            deadline=self._clock.now() + timedelta(seconds=function.timeout_seconds),
+            deadline=self._clock.now() + timedelta(seconds=self._function.timeout_seconds),
         )
 
     def invoke(self, event: dict[str, Any], request_id: str) -> InvocationResult:
@@ -131,17 +143,7 @@ class InProcessExecutor:
                 response = self._handler(event, context)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                # The runtime's own error record, as Lambda logs it.
-                print(
-                    json.dumps(
-                        {
-                            "errorMessage": str(exc),
-                            "errorType": type(exc).__name__,
-                            "requestId": request_id,
-                            "stackTrace": traceback.format_tb(exc.__traceback__),
-                        }
-                    )
-                )
+                print(error_record(exc, request_id))
         wall_ms = (time.perf_counter() - started_wall) * 1000
         duration_ms = int((self._clock.now() - started_virtual).total_seconds() * 1000)
         status: Status = "succeeded" if error is None else "function_error"

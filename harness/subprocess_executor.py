@@ -26,7 +26,13 @@ from typing import Any
 
 from .clock import VirtualClock
 from .errors import BadInput
-from .executor import FunctionSpec, InvocationResult, Status
+from .executor import (
+    FunctionSpec,
+    InvocationResult,
+    Status,
+    context_fields,
+    lambda_environment,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).resolve().with_name("worker.py")
@@ -122,14 +128,9 @@ class SubprocessExecutor:
         inherited = {k: v for k, v in os.environ.items() if k in INHERITED or k.startswith("LC_")}
         self._environment = {
             **inherited,
-            **runtime_environment,
-            **function.environment,
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            **lambda_environment(function, runtime_environment),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
-            "_HANDLER": function.handler,
             "PYTHONPATH": os.pathsep.join(
                 p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
             ),
@@ -193,13 +194,7 @@ class SubprocessExecutor:
             {
                 "event": event,
                 "context": {
-                    "function_name": function.name,
-                    "function_version": "$LATEST",
-                    "invoked_function_arn": function.arn,
-                    "memory_limit_in_mb": function.memory_mb,
-                    "aws_request_id": request_id,
-                    "log_group_name": f"/aws/lambda/{function.name}",
-                    "log_stream_name": "harness/[$LATEST]subprocess",
+                    **context_fields(function, request_id, self.name),
                     "deadline": deadline.isoformat(),
                 },
             }

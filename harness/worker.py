@@ -53,6 +53,18 @@ class RemoteClock:
         return min(seconds, IO_TIMEOUT_WALL_SECONDS)
 
 
+def error_record(exc: BaseException, request_id: str) -> str:
+    """The runtime's own log line for an unhandled exception, as Lambda writes it."""
+    return json.dumps(
+        {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_tb(exc.__traceback__),
+        }
+    )
+
+
 class _Context:
     def __init__(self, fields: dict[str, Any], clock: RemoteClock) -> None:
         self.__dict__.update(fields)
@@ -94,16 +106,7 @@ def main(handler_path: str) -> None:
                 response = handler(request["event"], context)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                print(
-                    json.dumps(
-                        {
-                            "errorMessage": str(exc),
-                            "errorType": type(exc).__name__,
-                            "requestId": request["context"]["aws_request_id"],
-                            "stackTrace": traceback.format_tb(exc.__traceback__),
-                        }
-                    )
-                )
+                print(error_record(exc, request["context"]["aws_request_id"]))
         logs = captured.getvalue().splitlines()
         try:
             encoded = json.dumps(
