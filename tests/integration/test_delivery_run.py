@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,25 +251,25 @@ OVERLAP = (
 )
 
 
-@pytest.mark.parametrize("executor", ["inprocess", "subprocess"])
-def test_runs_that_overlap_meet_each_others_lease(tmp_path: Path, executor: str) -> None:
-    # Every other request is told to come back in 150 s: a run waits that long while the
-    # next minute's run starts, finds the sync lease held and fails; Lambda retries it.
+def overlapping_run(tmp_path: Path, **changes: object) -> tuple[dict[str, Any], list[str]]:
+    """A minute schedule where every other request is told to come back in 150 s: a run
+    waits that long while the next minute's run starts. The report and attempt errors."""
     rules = tmp_path / "overlap.yaml"
     rules.write_text(OVERLAP)
-
-    result = run(
+    report = run(
         options(
-            tmp_path / "out",
-            schedule="rate(1 minute)",
-            days=0.012,
-            faults=str(rules),
-            executor=executor,
+            tmp_path / "out", schedule="rate(1 minute)", days=0.012, faults=str(rules), **changes
         )
-    )
-
-    report = result.report
+    ).report
     errors = [a["error"] or "" for f in report["fires"] for a in f["attempts"]]
+    return report, errors
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "subprocess"])
+def test_runs_that_overlap_meet_each_others_lease(tmp_path: Path, executor: str) -> None:
+    # The run that starts meanwhile finds the sync lease held and fails; Lambda retries it.
+    report, errors = overlapping_run(tmp_path, executor=executor)
+
     assert any(e.startswith("SyncInProgress") for e in errors)
     assert report["totals"]["succeeded"] > 0
     assert all(i["held"] for i in report["invariants"]), report["invariants"]
@@ -280,21 +281,8 @@ def test_runs_that_overlap_meet_each_others_lease(tmp_path: Path, executor: str)
 def test_with_reserved_concurrency_1_overlapping_runs_are_throttled_instead(
     tmp_path: Path,
 ) -> None:
-    rules = tmp_path / "overlap.yaml"
-    rules.write_text(OVERLAP)
+    report, errors = overlapping_run(tmp_path, reserved_concurrency=1)
 
-    result = run(
-        options(
-            tmp_path / "out",
-            schedule="rate(1 minute)",
-            days=0.012,
-            faults=str(rules),
-            reserved_concurrency=1,
-        )
-    )
-
-    report = result.report
-    errors = [a["error"] or "" for f in report["fires"] for a in f["attempts"]]
     assert not any(e.startswith("SyncInProgress") for e in errors)
     assert report["totals"]["throttles"] > 0
     assert all(i["held"] for i in report["invariants"])
