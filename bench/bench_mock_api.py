@@ -136,7 +136,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
 
-    engine = FaultEngine(parse_plan({"rules": NON_MATCHING}), seed=1, origin=ORIGIN)
+    engine = FaultEngine.api(parse_plan({"rules": NON_MATCHING}), seed=1, origin=ORIGIN)
     now = ORIGIN + timedelta(days=30)
     calls = 100_000
     started = time.perf_counter()

@@ -6,6 +6,7 @@ client and the API token are kept between invocations of a warm container.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.session
 import httpx
 from botocore.config import Config as BotoConfig
 
@@ -141,12 +143,21 @@ def _budget(context: Any, now: datetime) -> tuple[Callable[[], float], datetime]
     return (lambda: float(remaining()) / 1000 - reserve), now + timedelta(seconds=total)
 
 
+@functools.cache
+def _botocore_session() -> botocore.session.Session:
+    # Kept for the life of the process, as on Lambda, where a cold start is a new
+    # process anyway: it holds the parsed service models, not credentials or clients.
+    return botocore.session.get_session()
+
+
 def _aws_clients(config: Config) -> tuple[Any, Any]:
     # AWS_ENDPOINT_URL is read by botocore itself; it is part of the key so a harness
     # that changes endpoints between runs gets fresh clients.
     key = (config.region, os.environ.get("AWS_ENDPOINT_URL", ""))
     if key not in _clients:
-        session = boto3.session.Session(region_name=config.region)
+        session = boto3.session.Session(
+            region_name=config.region, botocore_session=_botocore_session()
+        )
         boto_config = BotoConfig(
             retries={"total_max_attempts": 1},  # retried in store.py on the function's clock
             connect_timeout=5,

@@ -153,26 +153,30 @@ class Store:
         Chunks of 25 go out `concurrency` at a time (ENABLE_BATCH_PROCESSING/BATCH_SIZE).
         """
         chunks = [items[i : i + BATCH_LIMIT] for i in range(0, len(items), BATCH_LIMIT)]
+        # Each chunk backs off with jitter of its own: chunks written in parallel would
+        # otherwise draw from one generator in whatever order the threads run.
+        base = self._rng.getrandbits(64)
+        jitters = [random.Random(f"{base}:{n}") for n in range(len(chunks))]
         if self._concurrency <= 1 or len(chunks) <= 1:
-            for chunk in chunks:
-                self._write_chunk(chunk)
+            for chunk, jitter in zip(chunks, jitters, strict=True):
+                self._write_chunk(chunk, jitter)
         else:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self._concurrency)
-            list(self._pool.map(self._write_chunk, chunks))
+            list(self._pool.map(self._write_chunk, chunks, jitters))
         return len(items)
 
-    def _write_chunk(self, chunk: list[dict[str, Any]]) -> None:
+    def _write_chunk(self, chunk: list[dict[str, Any]], jitter: random.Random) -> None:
         pending: dict[str, Any] = {
             self._records: [{"PutRequest": {"Item": serialize(item)}} for item in chunk]
         }
         for round_ in range(1, MAX_UNPROCESSED_ROUNDS + 1):
-            answer = self._call(partial(self._db.batch_write_item, RequestItems=pending))
+            answer = self._call(partial(self._db.batch_write_item, RequestItems=pending), jitter)
             pending = answer.get("UnprocessedItems") or {}
             if not pending:
                 return
             left = sum(len(requests) for requests in pending.values())
-            wait = self._backoff(round_)
+            wait = self._backoff(round_, jitter)
             self._log.warn("UNPROCESSED_ITEMS_RETRY", round=round_, items=left, waitSeconds=wait)
             self._clock.sleep(wait)
         raise StoreError(
@@ -265,7 +269,7 @@ class Store:
                 raise
 
     # -- retries --------------------------------------------------------------------
-    def _call(self, operation: Callable[[], T]) -> T:
+    def _call(self, operation: Callable[[], T], jitter: random.Random | None = None) -> T:
         for attempt in range(1, MAX_CALL_ATTEMPTS + 1):
             try:
                 return operation()
@@ -279,15 +283,16 @@ class Store:
                 reason = type(exc).__name__
             if attempt == MAX_CALL_ATTEMPTS:
                 raise StoreError(f"DynamoDB kept failing ({reason}) after {attempt} attempts")
-            wait = self._backoff(attempt)
+            wait = self._backoff(attempt, jitter or self._rng)
             self._log.warn("DYNAMODB_RETRY", attempt=attempt, reason=reason, waitSeconds=wait)
             self._clock.sleep(wait)
         raise AssertionError("unreachable")
 
-    def _backoff(self, attempt: int) -> float:
+    @staticmethod
+    def _backoff(attempt: int, jitter: random.Random) -> float:
         # 50 ms doubling, as the SDK does for DynamoDB, with equal jitter.
         ceiling = min(20.0, 0.05 * 2.0 ** (attempt - 1))
-        return round(ceiling / 2 + self._rng.uniform(0, ceiling / 2), 4)
+        return round(ceiling / 2 + jitter.uniform(0, ceiling / 2), 4)
 
 
 def _weeks(floor: str, cutoff: str) -> Iterator[str]:

@@ -74,8 +74,9 @@ def run_command(
     faults: Annotated[
         str,
         typer.Option(
-            help="mock API fault profile (none, flaky, rate-limited, outage, bad-data,"
-            " chaos) or a YAML/JSON rule file"
+            help="fault profile (none, flaky, rate-limited, outage, bad-data, chaos), a"
+            " YAML/JSON rule file (API `rules` and `aws` rules), or `random`: a mix of API"
+            " and AWS faults drawn from --seed"
         ),
     ] = "none",
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
@@ -106,6 +107,16 @@ def run_command(
     ] = False,
     start_date: Annotated[str | None, typer.Option(help="Scheduler StartDate (ISO 8601)")] = None,
     end_date: Annotated[str | None, typer.Option(help="Scheduler EndDate (ISO 8601)")] = None,
+    handler: Annotated[
+        str | None,
+        typer.Option(help="fire your handler (package.module.function) instead of ours"),
+    ] = None,
+    code_dir: Annotated[
+        Path | None, typer.Option(help="the directory your handler's code lives in")
+    ] = None,
+    function_timeout: Annotated[
+        int | None, typer.Option(help="the function's timeout in seconds, as deployed (1-900)")
+    ] = None,
     scheduler_input: Annotated[
         str | None,
         typer.Option(
@@ -137,6 +148,9 @@ def run_command(
         flexible_window=flexible_window,
         delete_after_completion=delete_after_completion,
         scheduler_input=scheduler_input,
+        handler=handler,
+        code_dir=code_dir,
+        function_timeout=function_timeout,
         start_date=_instant(start_date, "--start-date") if start_date else None,
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )

@@ -18,6 +18,43 @@ from datetime import UTC, datetime, timedelta
 IO_TIMEOUT_WALL_SECONDS = 1.0
 
 
+class FunctionTimedOut(BaseException):
+    """Lambda stopped the function at its timeout. A BaseException, so the function's
+    own `except Exception` cannot carry on past its deadline."""
+
+
+class DeadlineClock:
+    """The function's view of the virtual clock during an invocation (in process).
+
+    Lambda stops a function at its timeout, whatever it is doing; a function running in
+    this process cannot be frozen, so its next look at the clock past its deadline ends
+    it instead, and a wait that would cross the deadline ends at it. Work that finished
+    in between (a call that was in flight) is what a real timeout can leave done too.
+    """
+
+    virtual = True
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self.deadline: datetime | None = None  # set by the executor per invocation
+
+    def now(self) -> datetime:
+        now = self._clock.now()
+        if self.deadline is not None and now > self.deadline:
+            raise FunctionTimedOut(self.deadline)
+        return now
+
+    def sleep(self, seconds: float) -> None:
+        deadline = self.deadline
+        if deadline is not None and self.now() + timedelta(seconds=seconds) > deadline:
+            self._clock.sleep_until(deadline)
+            raise FunctionTimedOut(deadline)
+        self._clock.sleep(seconds)
+
+    def io_timeout(self, seconds: float) -> float:
+        return self._clock.io_timeout(seconds)
+
+
 class VirtualClock:
     virtual = True  # the mock API spends logical time on delays instead of waiting
 
@@ -36,18 +73,35 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         """Advance by `seconds` at once: a wait costs no wall time. While a run waits,
         whatever else is due before it wakes runs first (the wait hook), so runs that
-        overlap in virtual time interleave at their waits."""
+        overlap in virtual time interleave at their waits.
+
+        Waits on other threads (the function's parallel batch writes, the mock API's
+        and the AWS proxy's delays for them) add up: parallel waits cost their sum, not
+        the longest, which overstates them but gives the same time whatever order the
+        threads run in."""
         if seconds <= 0:
             return
-        self.sleep_until(self._now + timedelta(seconds=seconds))
+        if self._wait_hook is not None and threading.get_ident() == self._hook_thread:
+            self.sleep_until(self._now + timedelta(seconds=seconds))
+            return
+        with self._lock:
+            self.slept_seconds += seconds
+            self._now += timedelta(seconds=seconds)
 
     def sleep_until(self, wake: datetime) -> None:
         hook = self._wait_hook
         if hook is not None and threading.get_ident() == self._hook_thread:
             hook(wake)  # may run other executions, each on its own timeline
+            with self._lock:
+                self.slept_seconds += max(0.0, (wake - self._now).total_seconds())
+                self._now = wake  # back on this execution's timeline
+            return
         with self._lock:
-            self.slept_seconds += max(0.0, (wake - self._now).total_seconds())
-            self._now = wake
+            # Another thread of the same execution may have moved time on meanwhile:
+            # time never goes back here.
+            if wake > self._now:
+                self.slept_seconds += (wake - self._now).total_seconds()
+                self._now = wake
 
     def set_wait_hook(self, hook: Callable[[datetime], None] | None) -> None:
         """Called with the wake-up time whenever the thread that sets it sleeps (the

@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import io
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, Literal
 
-from .clock import VirtualClock
+from .clock import DeadlineClock, FunctionTimedOut, VirtualClock
 from .errors import BadInput
 from .events import LambdaContext
 from .worker import error_record
@@ -34,6 +35,7 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     environment: Mapping[str, str]
+    code_dir: str | None = None  # where the handler's modules live, when not in this project
 
 
 @dataclass
@@ -99,9 +101,11 @@ class InProcessExecutor:
         *,
         clock: VirtualClock,
         runtime_environment: Mapping[str, str],
+        function_clock: DeadlineClock | None = None,
     ) -> None:
         self._function = function
         self._clock = clock
+        self._function_clock = function_clock  # the function's clock seam, if it has ours
         self._environment = lambda_environment(function, runtime_environment)
         self._saved_environment: dict[str, str] | None = None
         self._handler: Callable[[Any, Any], Any] | None = None
@@ -110,6 +114,8 @@ class InProcessExecutor:
     def __enter__(self) -> InProcessExecutor:
         self._saved_environment = dict(os.environ)
         os.environ.update(self._environment)
+        if self._function.code_dir:
+            sys.path.insert(0, self._function.code_dir)
         self._handler = load_handler(self._function.handler)
         return self
 
@@ -122,6 +128,8 @@ class InProcessExecutor:
         if self._saved_environment is not None:
             os.environ.clear()
             os.environ.update(self._saved_environment)
+        if self._function.code_dir and self._function.code_dir in sys.path:
+            sys.path.remove(self._function.code_dir)
 
     def context(self, request_id: str) -> LambdaContext:
         return LambdaContext(
@@ -138,16 +146,26 @@ class InProcessExecutor:
         captured = io.StringIO()
         response: Any = None
         error: str | None = None
+        seam = self._function_clock
+        outer_deadline = seam.deadline if seam is not None else None
+        if seam is not None:
+            seam.deadline = context.deadline
+        timed_out = False
         with contextlib.redirect_stdout(captured):
             try:
                 response = self._handler(event, context)
+            except FunctionTimedOut:
+                timed_out = True
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request_id))
+            finally:
+                if seam is not None:
+                    seam.deadline = outer_deadline  # an interleaved run resumes with its own
         wall_ms = (time.perf_counter() - started_wall) * 1000
         duration_ms = int((self._clock.now() - started_virtual).total_seconds() * 1000)
         status: Status = "succeeded" if error is None else "function_error"
-        if duration_ms > self._function.timeout_seconds * 1000:
+        if timed_out or duration_ms > self._function.timeout_seconds * 1000:
             # Lambda would have stopped the function here; its work past this point is
             # what a real timeout leaves half-done.
             status = "timeout"

@@ -114,6 +114,27 @@ def fault_summary(source: str, rules: list[dict[str, Any]], journal: list[Entry]
     }
 
 
+def unapplied_rule_warnings(
+    api_rules: list[dict[str, Any]], aws_rules: list[dict[str, Any]]
+) -> list[str]:
+    """A rule that never applied injected nothing: a test that passes with it proves
+    nothing about the fault, so the report says so."""
+    warnings = []
+    for layer, rules in (("API", api_rules), ("AWS", aws_rules)):
+        for rule in rules:
+            if not rule["applied"]:
+                label = rule["name"] or f"rule {rule['rule']}"
+                seen = (
+                    f"{rule['qualified']} requests qualified"
+                    if rule["qualified"]
+                    else ("no request qualified")
+                )
+                warnings.append(
+                    f"{layer} fault rule {label!r} ({rule['fault']}) never applied: {seen}"
+                )
+    return warnings
+
+
 def write_journal(journal: list[Entry], path: Path) -> None:
     with path.open("w", encoding="utf-8") as out:
         for entry in journal:
@@ -158,16 +179,21 @@ def summary_table(report: dict[str, Any]) -> Table:
         f"{extra})",
     )
     table.add_row("records processed", str(t["records_processed"]))
-    faults = report.get("faults")
-    if faults:
+    for key, label, unit in (
+        ("faults", "external API", "requests"),
+        ("aws_faults", "AWS", "calls"),
+    ):
+        faults = report.get(key)
+        if not faults or (key == "aws_faults" and not faults["rules"]):
+            continue
         applied = ", ".join(f"{name} {n}" for name, n in list(faults["by_fault"].items())[:6])
         table.add_row(
-            "external API",
-            f"{faults['requests']} requests, {faults['faulted']} faulted"
+            label,
+            f"{faults['requests']} {unit}, {faults['faulted']} faulted"
             f" ({faults['source']}{': ' + applied if applied else ''})",
         )
-        if faults["never_applied"]:
-            table.add_row("[yellow]rules never applied[/]", ", ".join(faults["never_applied"]))
+    for warning in report.get("warnings", []):
+        table.add_row("[yellow]warning[/]", warning)
     for name, stats in report["tables"].items():
         detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")
         table.add_row(f"table {name}", detail)

@@ -37,7 +37,8 @@ from mock_api import (
 )
 
 from .backend import EmbeddedBackend
-from .clock import VirtualClock
+from .chaos import RANDOM, random_plan
+from .clock import DeadlineClock, VirtualClock
 from .delivery import (
     AsyncInvokeConfig,
     Delivery,
@@ -53,6 +54,7 @@ from .delivery.queues import send_dead_letters
 from .errors import BadInput
 from .events import iso_z, seeded_uuid
 from .executor import FunctionSpec, InProcessExecutor, InvocationResult
+from .fault_proxy import AwsFaultProxy
 from .report import (
     Attempt,
     Fire,
@@ -60,6 +62,7 @@ from .report import (
     fault_summary,
     summary_table,
     totals,
+    unapplied_rule_warnings,
     write_journal,
     write_report,
 )
@@ -83,7 +86,7 @@ class RunOptions:
     report_dir: Path = Path("out/run")
     environment: dict[str, str] = field(default_factory=dict)  # overrides for the function
     changes_per_day: int = 100
-    faults: str = "none"  # profile name or rule file for the mock API
+    faults: str | FaultPlan = "none"  # a profile name, a rule file, or the rules themselves
     show_progress: bool = True
     # Delivery: each overrides what gets deployed, and the run reads it back.
     retry_attempts: int | None = None  # the trigger target's RetryPolicy
@@ -97,6 +100,10 @@ class RunOptions:
     scheduler_input: str | None = None  # Scheduler Target.Input (JSON, context attributes)
     start_date: datetime | None = None  # Scheduler StartDate / EndDate
     end_date: datetime | None = None
+    # The function: ours unless a handler (and the directory its code lives in) is given.
+    handler: str | None = None
+    code_dir: Path | None = None
+    function_timeout: int | None = None  # seconds, as deployed (1 to 900)
 
 
 @dataclass
@@ -105,14 +112,27 @@ class RunResult:
     report_path: Path
     tables: dict[str, list[dict[str, Any]]]
     dataset: Dataset
-    journal: list[Entry]
+    journal: list[Entry]  # the mock API's
+    aws_journal: list[Entry]  # the AWS fault proxy's (empty without AWS rules)
+    fires: list[Fire]
+    queued: list[tuple[str, str, dict[str, str]]]  # (queue ARN, body, attributes) at the end
+    api_token: str  # the secret the function fetched: for checking it never leaks
 
 
-def run(options: RunOptions, console: Console | None = None) -> RunResult:
+def run(
+    options: RunOptions,
+    console: Console | None = None,
+    *,
+    backend: EmbeddedBackend | None = None,
+    clock: VirtualClock | None = None,
+) -> RunResult:
+    """One run. A `backend` that is already started is reset and reused (tests share
+    one); a `clock` is moved to the start and left at the end."""
     console = console or Console(stderr=True)
     started_wall = time.perf_counter()
     _check(options)
-    plan = _fault_plan(options.faults)
+    plan = _fault_plan(options.faults, options.seed)
+    faults_source = options.faults if isinstance(options.faults, str) else "rules given"
     end = options.start + timedelta(days=options.days)
     schedule = Schedule.parse(
         options.schedule,
@@ -133,7 +153,9 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
 
     rng = random.Random(options.seed)
     delivery_rng = random.Random(f"{options.seed}:delivery")
-    clock = VirtualClock(options.start)
+    if clock is None:
+        clock = VirtualClock(options.start)
+    clock.move_to(options.start)
     dataset = Dataset(
         seed=options.seed, origin=options.start, changes_per_day=options.changes_per_day
     )
@@ -142,11 +164,28 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
     with ExitStack() as services:
         starting = "Starting the embedded AWS and the mock API, deploying the stack"
         with console.status(starting) if options.show_progress else nullcontext():
-            backend = services.enter_context(EmbeddedBackend())
+            if backend is None:
+                backend = services.enter_context(EmbeddedBackend())
+            else:
+                backend.reset()
             api_app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
             api = services.enter_context(BackgroundServer(api_app))
             deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
             setup = read_deployed(backend, deployed)
+            # The function's AWS calls go through the fault proxy when there are AWS rules.
+            proxy = (
+                services.enter_context(
+                    AwsFaultProxy(
+                        backend.endpoint_url,
+                        plan,
+                        seed=options.seed,
+                        clock=clock,
+                        origin=options.start,
+                    )
+                )
+                if plan.aws
+                else None
+            )
         # Fire by the schedule as deployed (what was read back), not by the flags.
         schedule = _deployed_schedule(setup, options.start)
         occurrences = list(schedule.fires(options.start, end)) if setup.trigger.enabled else []
@@ -155,13 +194,19 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             duplicate_rate=_delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
             handoff_error_rate=_delivery_knob(None, plan, "handoff_error_rate"),
         )
-        function = _function(setup, options.environment)
+        function = replace(
+            _function(setup, options.environment),
+            code_dir=str(options.code_dir.resolve()) if options.code_dir else None,
+        )
+        runtime_environment = backend.environment()
+        if proxy is not None:
+            runtime_environment["AWS_ENDPOINT_URL"] = proxy.url
         depth, invocation_wall = [0], [0.0]
         usage_before = backend.usage()
         loop_started = time.perf_counter()
         with (
-            function_runtime(clock),
-            _executor(options.executor, function, clock, backend) as executor,
+            function_runtime(clock) as seam,
+            _executor(options.executor, function, clock, runtime_environment, seam) as executor,
             (report_dir / "logs.jsonl").open("w", encoding="utf-8") as logs,
             _progress(console, len(occurrences), options.show_progress) as advance,
         ):
@@ -220,23 +265,25 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             config.async_config.dead_letter_queue,
         )
         queued = [
-            (arn, body)
+            (arn, body, attributes)
             for arn in dict.fromkeys(q for q in targets if q)
-            for body, _ in backend.queue_messages(arn)
+            for body, attributes in backend.queue_messages(arn)
         ]
-        invariants = check_delivery(records, config, queued)
+        invariants = check_delivery(records, config, [(arn, body) for arn, body, _ in queued])
         deleted = _complete_schedule(backend, schedule, setup, records)
         fires = [_fire(record) for record in records]
         loop_seconds = time.perf_counter() - loop_started
         mock_api = api_app.state.api
         journal = mock_api.journal.entries()
         fault_stats = mock_api.engine.stats()
+        aws_journal = proxy.entries() if proxy is not None else []
+        aws_stats = proxy.stats() if proxy is not None else []
         backend_seconds = backend.usage().seconds - usage_before.seconds
         tables = {
             table: dump_table(
                 backend.table_items(table), key, report_dir / "tables" / f"{table}.jsonl"
             )
-            for table, key in ((spec.records_table, "id"), (spec.sync_table, "syncId"))
+            for table, key in backend.tables().items()
         }
 
     wall = time.perf_counter() - started_wall
@@ -275,7 +322,9 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
             "schedule_deleted": deleted,
         },
         "invariants": [i.to_dict() for i in invariants],
-        "faults": fault_summary(options.faults, fault_stats, journal),
+        "faults": fault_summary(faults_source, fault_stats, journal),
+        "aws_faults": fault_summary(faults_source, aws_stats, aws_journal),
+        "warnings": unapplied_rule_warnings(fault_stats, aws_stats),
         "tables": {
             spec.records_table: _record_stats(tables[spec.records_table]),
             spec.sync_table: {"items": len(tables[spec.sync_table])},
@@ -286,9 +335,18 @@ def run(options: RunOptions, console: Console | None = None) -> RunResult:
         "fires": [asdict(fire) for fire in fires],
     }
     write_journal(journal, report_dir / "journal.jsonl")
+    write_journal(aws_journal, report_dir / "aws_journal.jsonl")
     path = write_report(report, report_dir)
     return RunResult(
-        report=report, report_path=path, tables=tables, dataset=dataset, journal=journal
+        report=report,
+        report_path=path,
+        tables=tables,
+        dataset=dataset,
+        journal=journal,
+        aws_journal=aws_journal,
+        fires=fires,
+        queued=queued,
+        api_token=token,
     )
 
 
@@ -311,6 +369,15 @@ def _check(options: RunOptions) -> None:
         options.start + timedelta(days=options.days)
     except OverflowError:
         raise BadInput("--start plus --days runs past the year 9999") from None
+    if options.function_timeout is not None and not 1 <= options.function_timeout <= 900:
+        raise BadInput(
+            f"--function-timeout must be 1 to 900 seconds (Lambda's limits),"
+            f" got {options.function_timeout}"
+        )
+    if options.code_dir is not None and not options.code_dir.is_dir():
+        raise BadInput(f"--code-dir {str(options.code_dir)!r} is not a directory")
+    if options.code_dir is not None and options.handler is None:
+        raise BadInput("--code-dir goes with --handler: name the handler in that directory")
     if options.changes_per_day < 1:
         raise BadInput("--changes-per-day must be at least 1")
     if options.duplicate_rate is not None and not 0 <= options.duplicate_rate <= 1:
@@ -331,7 +398,11 @@ def _check(options: RunOptions) -> None:
         )
 
 
-def _fault_plan(spec: str) -> FaultPlan:
+def _fault_plan(spec: str | FaultPlan, seed: int) -> FaultPlan:
+    if isinstance(spec, FaultPlan):
+        return spec
+    if spec == RANDOM:
+        return random_plan(seed)
     try:
         return load_faults(spec)
     except FaultRuleError as exc:
@@ -350,15 +421,17 @@ def _prepare_report_dir(path: Path) -> Path:
 
 
 @contextmanager
-def function_runtime(clock: VirtualClock) -> Iterator[None]:
-    """Point our function's clock seam at virtual time and start it cold."""
+def function_runtime(clock: VirtualClock) -> Iterator[DeadlineClock]:
+    """Point our function's clock seam at virtual time (a view of it that stops the
+    function at its deadline) and start it cold."""
     from function import clock as function_clock
     from function import handler as function_handler
 
-    previous = function_clock.set_clock(clock)
+    seam = DeadlineClock(clock)
+    previous = function_clock.set_clock(seam)
     function_handler.reset_warm_state()
     try:
-        yield
+        yield seam
     finally:
         function_clock.set_clock(previous)
         function_handler.reset_warm_state()
@@ -435,16 +508,26 @@ def _fire(record: OccurrenceRecord) -> Fire:
 
 
 def _executor(
-    name: str, function: FunctionSpec, clock: VirtualClock, backend: EmbeddedBackend
+    name: str,
+    function: FunctionSpec,
+    clock: VirtualClock,
+    runtime_environment: dict[str, str],
+    seam: DeadlineClock,
 ) -> InProcessExecutor | SubprocessExecutor:
-    kind = SubprocessExecutor if name == "subprocess" else InProcessExecutor
-    return kind(function, clock=clock, runtime_environment=backend.environment())
+    if name == "subprocess":  # the worker's clock is the harness's, over a pipe
+        return SubprocessExecutor(function, clock=clock, runtime_environment=runtime_environment)
+    return InProcessExecutor(
+        function, clock=clock, runtime_environment=runtime_environment, function_clock=seam
+    )
 
 
 def _stack_spec(options: RunOptions) -> StackSpec:
     defaults = StackSpec()
     return replace(
         defaults,
+        handler=options.handler or defaults.handler,
+        code_dir=options.code_dir,
+        timeout_seconds=_or(options.function_timeout, defaults.timeout_seconds),
         retry=TriggerRetryPolicy(
             maximum_retry_attempts=_or(
                 options.retry_attempts, defaults.retry.maximum_retry_attempts

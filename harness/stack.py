@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from .delivery.policy import AsyncInvokeConfig, TriggerRetryPolicy
@@ -35,6 +36,8 @@ class AwsBackend(Protocol):
 @dataclass(frozen=True)
 class StackSpec:
     function_name: str = "scheduled-sync"
+    handler: str = HANDLER
+    code_dir: Path | None = None  # a user's function: the root of its deployment package
     records_table: str = "SyncRecords"
     sync_table: str = "DailySync"
     rule_name: str = "daily-data-sync"
@@ -88,7 +91,7 @@ class Deployed:
         return FunctionSpec(
             name=self.spec.function_name,
             arn=self.function_arn,
-            handler=HANDLER,
+            handler=self.spec.handler,
             timeout_seconds=self.spec.timeout_seconds,
             memory_mb=self.spec.memory_mb,
             environment={**self.environment, **(overrides or {})},
@@ -127,8 +130,12 @@ def provision(
         FunctionName=spec.function_name,
         Runtime=RUNTIME,
         Role=role_arn,
-        Handler=HANDLER,
-        Code={"ZipFile": build_function_zip()},
+        Handler=spec.handler,
+        Code={
+            "ZipFile": build_function_zip(spec.code_dir, base=spec.code_dir)
+            if spec.code_dir
+            else build_function_zip()
+        },
         Timeout=spec.timeout_seconds,
         MemorySize=spec.memory_mb,
         Environment={"Variables": environment},

@@ -132,7 +132,9 @@ class SubprocessExecutor:
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
             "PYTHONPATH": os.pathsep.join(
-                p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
+                p
+                for p in (function.code_dir, str(REPO_ROOT), os.environ.get("PYTHONPATH", ""))
+                if p
             ),
         }
         self._idle: list[_Worker] = []
@@ -222,6 +224,13 @@ class SubprocessExecutor:
                 break
             op = message.get("op")
             if op == "now":
+                if clock.now() > deadline:
+                    # Past its deadline (a call in flight took it there): Lambda has
+                    # stopped the function by now, and so does the harness.
+                    logs += worker.new_stderr()
+                    keep = False
+                    status, error = "timeout", timed_out
+                    break
                 worker.send({"now": clock.now().isoformat()})
             elif op == "sleep":
                 wake = clock.now() + timedelta(seconds=float(message["seconds"]))

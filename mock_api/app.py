@@ -23,7 +23,7 @@ from .dataset import Dataset, dumps
 from .faults import Decision, FaultEngine
 from .injector import FAULT_SCOPE_KEY, FaultInjector
 from .journal import Journal
-from .rules import FaultPlan, FaultRuleError, parse_plan
+from .rules import Fault, FaultPlan, FaultRuleError, parse_plan
 
 DEFAULT_TOKEN = "local-dev-token"
 MAX_PAGE_SIZE = 1000
@@ -70,7 +70,7 @@ class MockApi:
         """Replace the rules; their counters and dice start afresh, and records held
         back by page drift are let go (served where they belong again)."""
         self.plan = plan
-        self.engine = FaultEngine(plan, self.seed, self.dataset.origin)
+        self.engine = FaultEngine.api(plan, self.seed, self.dataset.origin)
         self.data_faults = DataFaults()
 
     def reset(self) -> None:
@@ -146,7 +146,7 @@ def create_app(
         start = window.after(after)
         end = min(start + page_size, len(window.records))
         next_cursor = encode_cursor(*window.keys[end - 1]) if end < len(window.records) else None
-        decision: Decision | None = request.scope.get(FAULT_SCOPE_KEY)
+        decision: Decision[Fault] | None = request.scope.get(FAULT_SCOPE_KEY)
         # Page drift keys pages by the query as sent: a client that leaves out
         # `updated_until` still finds the records moved to its next page.
         moved = api.data_faults.arriving((raw_since, raw_until, cursor))

@@ -11,6 +11,7 @@ from typing import Any
 
 from .dataset import Window
 from .faults import Decision
+from .rules import Fault
 
 # Where a record held back by page drift will show up: the request for the next page,
 # by its updated_since, updated_until and cursor as sent.
@@ -46,7 +47,7 @@ class DataFaults:
 
     def alter(
         self,
-        decision: Decision | None,
+        decision: Decision[Fault] | None,
         window: Window,
         start: int,
         end: int,

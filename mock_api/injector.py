@@ -72,7 +72,9 @@ class FaultInjector:
                 logical_ms=(api.clock.now() - logical_started).total_seconds() * 1000,
             )
 
-    async def _apply(self, decision: Decision, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _apply(
+        self, decision: Decision[Fault], scope: Scope, receive: Receive, send: Send
+    ) -> None:
         fault = decision.fault
         if fault.delay_ms:
             await self._wait(fault.delay_ms / 1000)
@@ -97,7 +99,7 @@ class FaultInjector:
     async def _send_body(
         self,
         fault: Fault,
-        decision: Decision,
+        decision: Decision[Fault],
         scope: Scope,
         receive: Receive,
         send: Send,
@@ -171,7 +173,7 @@ def _status_response(fault: Fault) -> tuple[Message, bytes]:
     return {"type": "http.response.start", "status": status, "headers": headers}, payload
 
 
-def _malformed(body: bytes, decision: Decision) -> bytes:
+def _malformed(body: bytes, decision: Decision[Fault]) -> bytes:
     """The body cut at a seeded point and left open: not JSON any client can parse."""
     cut = decision.rng.randrange(1, max(2, len(body)))
     return body[:cut] + b'\x00{"'

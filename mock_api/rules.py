@@ -1,7 +1,11 @@
 """Fault rules: plain data, validated. The same document is posted to `/_faults`, read
 from a YAML/JSON file (`harness run --faults FILE`) or shipped as a named profile.
 
-    {"rules": [{"match": {...}, "fault": {...}}], "seed": 7}
+    {"rules": [{"match": {...}, "fault": {...}}], "aws": [...], "seed": 7}
+
+`rules` are the external API's (applied by the mock API); `aws` rules have the same
+shape and are applied by the harness's AWS fault proxy to the function's AWS calls,
+matched on `service:Operation` (e.g. `dynamodb:BatchWriteItem`).
 
 A request *qualifies* for a rule when its method, path and logical time fit the rule;
 `first`, `nth` and `every` count the requests that qualified for that rule (1-based),
@@ -12,6 +16,7 @@ and the first that matches is applied.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -105,15 +110,45 @@ class Window(_Strict):
         return at(self.start), at(self.end)
 
 
-class Match(_Strict):
-    method: str | None = None
-    path: str | None = Field(default=None, description="glob, e.g. /records*")
+class _Selection(_Strict):
+    """Which of the qualifying requests a rule picks out, and when it is live."""
+
     first: int | None = Field(default=None, ge=1)
     nth: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, min_length=1)
     every: int | None = Field(default=None, ge=1)
     probability: float | None = Field(default=None, ge=0.0, le=1.0)
     window: Window | None = None
     times: int | None = Field(default=None, ge=1)
+
+    def target(self) -> tuple[str | None, str | None]:
+        """(method, glob over the request's name) a request must fit to qualify."""
+        raise NotImplementedError
+
+
+class Match(_Selection):
+    method: str | None = None
+    path: str | None = Field(default=None, description="glob, e.g. /records*")
+
+    def target(self) -> tuple[str | None, str | None]:
+        return self.method, self.path
+
+
+class AwsMatch(_Selection):
+    operation: str | None = Field(
+        default=None, description="glob over service:Operation, e.g. dynamodb:BatchWrite*"
+    )
+
+    @model_validator(mode="after")
+    def _named(self) -> AwsMatch:
+        if self.operation is not None and ":" not in self.operation:
+            raise ValueError(
+                f"operation {self.operation!r} must look like service:Operation,"
+                " e.g. dynamodb:BatchWriteItem or dynamodb:*"
+            )
+        return self
+
+    def target(self) -> tuple[str | None, str | None]:
+        return None, self.operation
 
 
 class Fault(_Strict):
@@ -165,6 +200,77 @@ class Rule(_Strict):
     fault: Fault
 
 
+# AWS error codes a fault proxy answers with, and the HTTP status AWS sends each with.
+AWS_ERROR_STATUS = {
+    "ProvisionedThroughputExceededException": 400,
+    "ThrottlingException": 400,
+    "RequestLimitExceeded": 400,
+    "ConditionalCheckFailedException": 400,
+    "TransactionConflictException": 400,
+    "ValidationException": 400,
+    "ResourceNotFoundException": 400,
+    "AccessDeniedException": 400,
+    "InternalServerError": 500,
+    "InternalFailure": 500,
+    "ServiceUnavailable": 503,
+}
+
+
+class AwsFault(_Strict):
+    """An AWS-shaped error, part of a BatchWriteItem returned as UnprocessedItems, or
+    latency (before either, or before the call goes through)."""
+
+    error: str | None = Field(default=None, description="AWS error code, e.g. ThrottlingException")
+    message: str | None = None
+    status: int | None = Field(default=None, ge=400, le=599)
+    unprocessed: int | None = Field(
+        default=None, ge=1, le=25, description="BatchWriteItem: items handed back unprocessed"
+    )
+    delay_ms: int = Field(default=0, ge=0, le=86_400_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AwsFault:
+        if (self.status is not None or self.message is not None) and self.error is None:
+            raise ValueError("status and message go with an error")
+        if self.error is None and self.unprocessed is None and self.delay_ms == 0:
+            raise ValueError("an AWS fault needs at least one of error, unprocessed or delay_ms")
+        if self.error is not None and self.unprocessed is not None:
+            raise ValueError("error and unprocessed exclude each other")
+        if self.error is not None and not re.fullmatch(r"[A-Za-z][A-Za-z0-9.]*", self.error):
+            raise ValueError(f"error {self.error!r} is not an AWS error code")
+        return self
+
+    @property
+    def http_status(self) -> int:
+        return self.status or AWS_ERROR_STATUS.get(self.error or "", 400)
+
+    def describe(self) -> str:
+        parts = [f"delay {self.delay_ms}ms"] if self.delay_ms else []
+        if self.error is not None:
+            parts.append(self.error)
+        if self.unprocessed is not None:
+            parts.append(f"{self.unprocessed} unprocessed")
+        return "+".join(parts)
+
+
+class AwsRule(_Strict):
+    name: str | None = None
+    match: AwsMatch = Field(default_factory=AwsMatch)
+    fault: AwsFault
+
+    @model_validator(mode="after")
+    def _batch_only(self) -> AwsRule:
+        operation = self.match.operation
+        if self.fault.unprocessed is not None and (
+            operation is None or not fnmatch.fnmatchcase("dynamodb:BatchWriteItem", operation)
+        ):
+            raise ValueError(
+                "unprocessed applies to BatchWriteItem only: match operation"
+                " 'dynamodb:BatchWriteItem'"
+            )
+        return self
+
+
 class DeliveryFaults(_Strict):
     """Faults on AWS's side of delivery, read by the harness (the API ignores them)."""
 
@@ -174,18 +280,23 @@ class DeliveryFaults(_Strict):
 
 class FaultPlan(_Strict):
     rules: list[Rule] = Field(default_factory=list)
+    aws: list[AwsRule] = Field(default_factory=list)
     delivery: DeliveryFaults | None = None
     seed: int | None = Field(default=None, description="fault dice; the API's seed if absent")
 
 
 def windows_over(plan: FaultPlan, origin: datetime, now: datetime) -> list[str]:
     """Rules whose window has already closed at logical time `now` (they cannot fire)."""
+    labelled: list[tuple[str, Rule | AwsRule]] = [
+        *((rule.name or f"rule {i}", rule) for i, rule in enumerate(plan.rules)),
+        *((rule.name or f"aws rule {i}", rule) for i, rule in enumerate(plan.aws)),
+    ]
     over = []
-    for index, rule in enumerate(plan.rules):
+    for label, rule in labelled:
         if rule.match.window is not None:
             end = rule.match.window.resolve(origin)[1]
             if end is not None and end <= now:
-                over.append(rule.name or f"rule {index}")
+                over.append(label)
     return over
 
 

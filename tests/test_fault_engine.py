@@ -12,7 +12,7 @@ ORIGIN = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def engine(*rules: dict[str, Any], seed: int = 1) -> FaultEngine:
-    return FaultEngine(parse_plan({"rules": list(rules)}), seed=seed, origin=ORIGIN)
+    return FaultEngine.api(parse_plan({"rules": list(rules)}), seed=seed, origin=ORIGIN)
 
 
 def applied(
@@ -81,8 +81,8 @@ def test_the_dice_are_seeded() -> None:
 
 def test_a_plan_seed_overrides_the_api_seed() -> None:
     plan = {"seed": 9, "rules": [{"match": {"probability": 0.5}, "fault": {"status": 503}}]}
-    a = FaultEngine(parse_plan(plan), seed=1, origin=ORIGIN)
-    b = FaultEngine(parse_plan(plan), seed=2, origin=ORIGIN)
+    a = FaultEngine.api(parse_plan(plan), seed=1, origin=ORIGIN)
+    b = FaultEngine.api(parse_plan(plan), seed=2, origin=ORIGIN)
 
     assert applied(a, 50) == applied(b, 50)
 

@@ -1,0 +1,286 @@
+"""What the pytest plugin hands to tests: fault rules to build up, the function to fire,
+and a run's report with assertions that say what went wrong.
+
+Usable without pytest too: `ScenarioRunner(backend).run(...)` is what the
+`run_schedule` fixture calls.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from mock_api import FaultPlan, load_faults, parse_plan
+from mock_api.rules import AwsRule, DeliveryFaults, Rule
+
+from .backend import EmbeddedBackend
+from .clock import VirtualClock
+from .report import Attempt, Fire
+from .runner import DEFAULT_START, RunOptions, RunResult, run
+
+
+class FaultRules:
+    """Rules for one side: the external API's (`api_faults`) or AWS's (`aws_faults`).
+
+    `add` takes a rule as the rule file writes it and checks it at once, so a typo fails
+    the test where it was written, in one line.
+    """
+
+    def __init__(self, side: str) -> None:
+        if side not in ("api", "aws"):
+            raise ValueError("side is 'api' or 'aws'")
+        self.side = side
+        self.rules: list[Rule | AwsRule] = []
+        self.delivery: DeliveryFaults | None = None
+
+    def add(
+        self,
+        fault: Mapping[str, Any],
+        match: Mapping[str, Any] | None = None,
+        *,
+        name: str | None = None,
+    ) -> FaultRules:
+        rule = {"fault": dict(fault), "match": dict(match or {}), "name": name}
+        key = "rules" if self.side == "api" else "aws"
+        self.rules.extend(getattr(parse_plan({key: [rule]}, f"{self.side}_faults.add"), key))
+        return self
+
+    def load(self, profile_or_path: str | Path) -> FaultRules:
+        """Add this side's rules of a named profile or a rule file (its delivery faults
+        come along with the API's side)."""
+        plan = load_faults(str(profile_or_path))
+        self.rules.extend(plan.rules if self.side == "api" else plan.aws)
+        if self.side == "api" and plan.delivery is not None:
+            self.delivery = plan.delivery
+        return self
+
+    def clear(self) -> None:
+        self.rules.clear()
+        self.delivery = None
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+
+def fault_plan(api: FaultRules, aws: FaultRules, seed: int | None = None) -> FaultPlan:
+    return FaultPlan(
+        rules=[r for r in api.rules if isinstance(r, Rule)],
+        aws=[r for r in aws.rules if isinstance(r, AwsRule)],
+        delivery=api.delivery or aws.delivery,
+        seed=seed,
+    )
+
+
+@dataclass(frozen=True)
+class ScheduledFunction:
+    """The function `run_schedule` fires: ours (the default), or a user's handler
+    (`package.module.function`) found in `code_dir`, with extra environment variables."""
+
+    handler: str | None = None
+    code_dir: Path | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    records_table: str = "SyncRecords"  # where assert_nothing_lost looks
+    sync_table: str = "DailySync"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    queue: str  # the queue's ARN
+    body: Any  # parsed JSON when it is JSON
+    attributes: dict[str, str]
+
+
+class ScheduleReport:
+    """One run, for assertions: the report, fires and attempts, journals, tables, logs."""
+
+    def __init__(self, result: RunResult, function: ScheduledFunction) -> None:
+        self.result = result
+        self.report: dict[str, Any] = result.report
+        self.path: Path = result.report_path
+        self._function = function
+
+    # -- what happened --------------------------------------------------------------
+    @property
+    def fires(self) -> list[Fire]:
+        return self.result.fires
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        return [attempt for fire in self.fires for attempt in fire.attempts]
+
+    @property
+    def outcomes(self) -> Counter[str]:
+        return Counter(fire.outcome for fire in self.fires)
+
+    @property
+    def journal(self) -> list[dict[str, Any]]:
+        """The external API's requests, as `journal.jsonl` has them."""
+        return [entry.to_dict() for entry in self.result.journal]
+
+    @property
+    def aws_journal(self) -> list[dict[str, Any]]:
+        """The function's AWS calls through the fault proxy (empty without AWS rules)."""
+        return [entry.to_dict() for entry in self.result.aws_journal]
+
+    @property
+    def dead_letters(self) -> list[DeadLetter]:
+        """Every message in the dead-letter and on-failure queues at the end of the run."""
+        return [
+            DeadLetter(queue, _json_or_text(body), attributes)
+            for queue, body, attributes in self.result.queued
+        ]
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.report.get("warnings", []))
+
+    def table(self, name: str) -> list[dict[str, Any]]:
+        """A table's items at the end of the run, as plain JSON, sorted by key."""
+        if name not in self.result.tables:
+            known = ", ".join(sorted(self.result.tables)) or "none"
+            raise KeyError(f"no table {name!r} at the end of the run (tables: {known})")
+        return self.result.tables[name]
+
+    def logs(self) -> list[dict[str, Any]]:
+        """Every log line of every invocation (JSON lines as the function wrote them)."""
+        path = self.path.parent / "logs.jsonl"
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+    def logs_text(self) -> str:
+        return (self.path.parent / "logs.jsonl").read_text(encoding="utf-8")
+
+    # -- assertions -----------------------------------------------------------------
+    def assert_nothing_lost(self) -> None:
+        """The records table holds every record the API had when the last fully
+        successful sync ended, as served, and nothing the API never had."""
+        truth = self.report["truth"]
+        if truth["caught_up_to"] is None:
+            raise AssertionError(
+                "no fully successful sync: nothing to compare the table with"
+                f" ({_outcomes(self.fires)})"
+            )
+        if not truth["ok"]:
+            problems = "; ".join(
+                f"{len(truth[k])} {k}: {', '.join(truth[k][:5])}"
+                for k in ("missing", "stale", "corrupted", "unexpected")
+                if truth[k]
+            )
+            raise AssertionError(
+                f"records lost or wrong against the API as of {truth['caught_up_to']}: {problems}"
+            )
+
+    def assert_no_duplicates(self, table: str | None = None, by: str = "scheduledTime") -> None:
+        """No two items of the sync table (or `table`) for one `by` value: every
+        occurrence, however often delivered, is recorded once. Lease items are skipped."""
+        name = table or self._function.sync_table
+        seen = Counter(
+            str(item[by])
+            for item in self.table(name)
+            if by in item and not str(item.get("syncId", "")).startswith("lease#")
+        )
+        twice = {value: n for value, n in seen.items() if n > 1}
+        if twice:
+            shown = ", ".join(f"{v} x{n}" for v, n in list(twice.items())[:5])
+            raise AssertionError(f"{len(twice)} duplicated {by} values in {name}: {shown}")
+        ids = Counter(fire.sync_id for fire in self.fires if fire.sync_id)
+        reused = [sync_id for sync_id, n in ids.items() if n > 1]
+        if reused:
+            raise AssertionError(f"one sync id reported by several occurrences: {reused[:5]}")
+
+    def assert_invariants(self) -> None:
+        """Every occurrence accounted for, within the deployed policies, and the queues
+        on the backend agree with the dead-lettered occurrences."""
+        broken = [i for i in self.report["invariants"] if not i["held"]]
+        if broken:
+            raise AssertionError("; ".join(f"{i['name']}: {i['detail']}" for i in broken))
+
+    def assert_faults_applied(self) -> None:
+        """Every fault rule applied at least once: a rule that never fired proves nothing."""
+        if self.warnings:
+            raise AssertionError("; ".join(self.warnings))
+
+    def assert_logs_free_of(self, *secrets: str) -> None:
+        """None of `secrets` (the API token when none are given) is in the logs, the
+        journals, the report or the tables the run wrote."""
+        secrets = secrets or (self.result.api_token,)
+        leaks = [
+            path.name
+            for path in sorted(self.path.parent.rglob("*"))
+            if path.is_file()
+            and any(s and s in path.read_text(encoding="utf-8", errors="replace") for s in secrets)
+        ]
+        if leaks:
+            raise AssertionError(f"a secret value appears in {', '.join(leaks)}")
+
+
+class ScenarioRunner:
+    """Runs scenarios on one embedded backend, reset between runs (starting moto and
+    importing the models once, not per run)."""
+
+    def __init__(self, backend: EmbeddedBackend, report_root: Path) -> None:
+        self.backend = backend
+        self.report_root = report_root
+        self._runs = 0
+
+    def run(
+        self,
+        schedule: str = "cron(0 2 * * ? *)",
+        *,
+        days: float = 30,
+        seed: int = 1,
+        function: ScheduledFunction | None = None,
+        api_faults: FaultRules | None = None,
+        aws_faults: FaultRules | None = None,
+        clock: VirtualClock | None = None,
+        start: datetime | None = None,
+        require_faults: bool = True,
+        **options: Any,
+    ) -> ScheduleReport:
+        """Fire `schedule` for `days` of virtual time and return the report.
+
+        `options` are RunOptions fields (timezone, executor, retry_attempts,
+        async_retry_attempts, reserved_concurrency, duplicate_rate, function_timeout,
+        environment, ...). With `require_faults`, a fault rule that never applied fails
+        the run: the test would prove nothing about it.
+        """
+        function = function or ScheduledFunction()
+        api_faults = api_faults or FaultRules("api")
+        aws_faults = aws_faults or FaultRules("aws")
+        self._runs += 1
+        if start is None:
+            start = clock.now() if clock is not None else DEFAULT_START
+        run_options = RunOptions(
+            schedule=schedule,
+            days=days,
+            seed=seed,
+            start=start,
+            faults=fault_plan(api_faults, aws_faults),
+            report_dir=self.report_root / f"run-{self._runs}",
+            show_progress=False,
+            handler=function.handler,
+            code_dir=function.code_dir,
+            environment={**function.environment, **options.pop("environment", {})},
+            **options,
+        )
+        result = run(run_options, backend=self.backend, clock=clock)
+        report = ScheduleReport(result, function)
+        if require_faults:
+            report.assert_faults_applied()
+        return report
+
+
+def _json_or_text(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
+
+
+def _outcomes(fires: Iterable[Fire]) -> str:
+    counts = Counter(fire.outcome for fire in fires)
+    return ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no fires"
