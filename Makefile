@@ -10,7 +10,7 @@ SEED ?= 1
 SCHEDULE ?= cron(0 2 * * ? *)
 FAULTS ?= flaky
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test test-fast lint typecheck unit bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -22,8 +22,13 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(PY) -m harness run --schedule "$(SCHEDULE)" --days $(DAYS) --seed $(SEED) --faults $(FAULTS) --report-dir $(REPORT_DIR)
 
+# The suite runs on every core (pytest-xdist; each worker starts its own embedded AWS).
 test: $(STAMP) lint typecheck
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
+
+# The same without the slow randomized runs (the chaos test): a few minutes less.
+test-fast: $(STAMP)
+	$(PY) -m pytest -n auto -m "not slow"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

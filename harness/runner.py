@@ -352,7 +352,7 @@ def run(
 
 def print_summary(result: RunResult, console: Console) -> None:
     console.print(summary_table(result.report))
-    console.print(f"Report: [bold]{result.report_path}[/]")
+    console.print(f"Report: [bold]{result.report_path}[/]", soft_wrap=True)  # paths stay whole
 
 
 def _check(options: RunOptions) -> None:

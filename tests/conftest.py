@@ -63,10 +63,13 @@ class Stack:
         }
 
 
+pytest_plugins = ["pytester"]
+
+
 @pytest.fixture(scope="session")
-def backend() -> Iterator[EmbeddedBackend]:
-    with EmbeddedBackend() as embedded:
-        yield embedded
+def backend(harness_backend: EmbeddedBackend) -> EmbeddedBackend:
+    """The plugin's embedded AWS: moto's state is per process, so one server serves all."""
+    return harness_backend
 
 
 MakeStack = Callable[..., Any]
