@@ -123,6 +123,12 @@ class EmbeddedBackend:
         """Forget every resource: moto's backends are global to the process."""
         httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
 
+    @property
+    def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
+        """moto's WSGI application (timed), for in-process callers such as the AWS fault
+        proxy: the same answers as over HTTP without a socket and a thread per call."""
+        return self._app
+
     def usage(self) -> BackendUsage:
         return BackendUsage(self._app.requests, self._app.seconds)
 

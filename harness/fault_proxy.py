@@ -134,7 +134,10 @@ class AwsFaultProxy:
         clock: ProxyClock,
         origin: datetime,
         port: int = 0,
+        upstream_app: Callable[..., Iterable[bytes]] | None = None,
     ) -> None:
+        """`upstream_app`: the backend's WSGI app when it runs in this process (the
+        embedded backend), called directly instead of over loopback HTTP."""
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class _Handler(WSGIRequestHandler):
@@ -149,7 +152,10 @@ class AwsFaultProxy:
         self.seed = seed
         self.engine = FaultEngine.aws(plan, seed, origin)
         self.journal = Journal()
-        self._client = httpx.Client(timeout=httpx.Timeout(60.0), trust_env=False)
+        transport = httpx.WSGITransport(app=upstream_app) if upstream_app is not None else None
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(60.0), trust_env=False, transport=transport
+        )
         self._server = make_server(
             "127.0.0.1", port, self._app, threaded=True, request_handler=_Handler
         )

@@ -181,6 +181,7 @@ def run(
                         seed=options.seed,
                         clock=clock,
                         origin=options.start,
+                        upstream_app=backend.wsgi_app,
                     )
                 )
                 if plan.aws
