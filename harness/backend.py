@@ -7,18 +7,18 @@ of its wall time went to the emulated AWS rather than to the function or the har
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import boto3
 import botocore.session
 import httpx
 from botocore.config import Config as BotoConfig
+
+from .wsgi_server import WsgiServer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -61,7 +61,7 @@ class BackendUsage:
     seconds: float
 
 
-class EmbeddedBackend:
+class EmbeddedBackend(WsgiServer):
     """moto server on 127.0.0.1; moto's state is per process, so one at a time."""
 
     name = "embedded"
@@ -72,7 +72,6 @@ class EmbeddedBackend:
             MotoRequestHandler,
             create_backend_app,
         )
-        from werkzeug.serving import make_server
 
         from . import moto_speedups
 
@@ -91,33 +90,17 @@ class EmbeddedBackend:
                     self._backend_by_host[host] = super().get_backend_for_host(host)
                 return self._backend_by_host[host]
 
-        class _Handler(MotoRequestHandler):
-            # Headers and body go out in separate writes; with Nagle on, the body can
-            # wait for the client's delayed ACK.
-            disable_nagle_algorithm = True
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.region = region
         self.account = ACCOUNT
         self._app = _TimedApp(_Dispatcher())
-        self._server = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_Handler
-        )
-        self.endpoint_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        super().__init__(self._app, handler=MotoRequestHandler)
+        self.endpoint_url = self.url
         self._clients: dict[str, Any] = {}
 
-    def start(self) -> EmbeddedBackend:
-        self._thread.start()
+    def start(self) -> Self:
+        super().start()
         self.reset()
         return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=10)
-        self._server.server_close()
 
     def reset(self) -> None:
         """Forget every resource: moto's backends are global to the process."""
@@ -189,14 +172,3 @@ class EmbeddedBackend:
                 config=BotoConfig(retries={"total_max_attempts": 2}),
             )
         return self._clients[service]
-
-    def __enter__(self) -> EmbeddedBackend:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

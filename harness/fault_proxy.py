@@ -17,14 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import random
-import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -36,6 +33,7 @@ from mock_api.faults import Decision, FaultEngine
 from mock_api.rules import AwsFault
 
 from .events import seeded_uuid
+from .wsgi_server import WsgiServer
 
 StartResponse = Callable[..., Any]
 HOP_BY_HOP = frozenset(
@@ -122,7 +120,7 @@ def _service(authorization: str) -> str:
     return parts[3] if len(parts) >= 5 else "unknown"
 
 
-class AwsFaultProxy:
+class AwsFaultProxy(WsgiServer):
     """Serves on 127.0.0.1 (a free port by default) in a background thread."""
 
     def __init__(
@@ -138,15 +136,6 @@ class AwsFaultProxy:
     ) -> None:
         """`upstream_app`: the backend's WSGI app when it runs in this process (the
         embedded backend), called directly instead of over loopback HTTP."""
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
-        class _Handler(WSGIRequestHandler):
-            disable_nagle_algorithm = True  # as the embedded backend's server does
-
-            def log_request(self, *args: Any, **kwargs: Any) -> None:
-                pass
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.upstream = upstream.rstrip("/")
         self.clock = clock
         self.seed = seed
@@ -156,35 +145,11 @@ class AwsFaultProxy:
         self._client = httpx.Client(
             timeout=httpx.Timeout(60.0), trust_env=False, transport=transport
         )
-        self._server = make_server(
-            "127.0.0.1", port, self._app, threaded=True, request_handler=_Handler
-        )
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    # -- lifecycle --------------------------------------------------------------------
-    def start(self) -> AwsFaultProxy:
-        self._thread.start()
-        return self
+        super().__init__(self._app, port=port)
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join(timeout=10)
-        self._server.server_close()
+        super().stop()
         self._client.close()
-
-    def __enter__(self) -> AwsFaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def stats(self) -> list[dict[str, Any]]:
         return self.engine.stats()
