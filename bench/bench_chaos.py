@@ -1,7 +1,7 @@
 """Benchmark for the fault-injection suite (issue: fault-injection integration tests).
 
 Runs the chaos test's workload side by side on one embedded backend: 30 virtual days of
-the nightly sync (25 changes a day) with no faults, with AWS rules that never apply (the
+the nightly sync (50 changes a day) with no faults, with AWS rules that never apply (the
 fault proxy's cost alone), and with the random fault plans of seeds 1 to 10 (API and
 AWS faults mixed), and prints virtual days per wall second for each and their ratios.
 
@@ -22,7 +22,7 @@ from harness.runner import RunOptions, run
 from mock_api import FaultPlan, parse_plan
 
 DAYS = 30
-CHANGES_PER_DAY = 25
+CHANGES_PER_DAY = 50
 UNUSED_AWS_RULES = parse_plan(
     {"aws": [{"match": {"operation": "sqs:*"}, "fault": {"error": "ThrottlingException"}}]}
 )

@@ -15,7 +15,7 @@ RANDOM = "random"
 
 
 def _api_palette(rng: random.Random) -> list[dict[str, Any]]:
-    p = round(rng.uniform(0.03, 0.25), 3)
+    p = round(rng.uniform(0.05, 0.25), 3)
     start = rng.randrange(1, 25)
     return [
         {"fault": {"status": rng.choice([500, 502, 503, 504])}, "match": {"probability": p}},
@@ -51,7 +51,8 @@ def _api_palette(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def _aws_palette(rng: random.Random) -> list[dict[str, Any]]:
-    p = round(rng.uniform(0.05, 0.4), 3)
+    """The first three target calls every run makes several of; the rest, rarer ones."""
+    p = round(rng.uniform(0.1, 0.4), 3)
     return [
         {
             "fault": {
@@ -70,6 +71,10 @@ def _aws_palette(rng: random.Random) -> list[dict[str, Any]]:
             "match": {"operation": "dynamodb:BatchWriteItem", "probability": p},
         },
         {
+            "fault": {"delay_ms": rng.choice([200, 2000, 20_000])},
+            "match": {"operation": "dynamodb:*", "probability": p},
+        },
+        {
             "fault": {"error": rng.choice(["ThrottlingException", "InternalServerError"])},
             "match": {
                 "operation": rng.choice(["dynamodb:Query", "dynamodb:GetItem"]),
@@ -80,19 +85,17 @@ def _aws_palette(rng: random.Random) -> list[dict[str, Any]]:
             "fault": {"error": "ConditionalCheckFailedException"},
             "match": {"operation": "dynamodb:PutItem", "probability": p / 4},
         },
-        {
-            "fault": {"delay_ms": rng.choice([200, 2000, 20_000])},
-            "match": {"operation": "dynamodb:*", "probability": p},
-        },
     ]
 
 
 def random_plan(seed: int) -> FaultPlan:
-    """2 to 5 of the API's faults and 1 to 3 of AWS's, each with its own odds, and
-    sometimes duplicate deliveries: all drawn from `seed`."""
+    """2 to 5 of the API's faults and 1 to 3 of AWS's (one on calls every run makes),
+    each with its own odds, and sometimes duplicate deliveries: all drawn from `seed`."""
     rng = random.Random(f"chaos:{seed}")
     api = rng.sample(_api_palette(rng), rng.randint(2, 5))
-    aws = rng.sample(_aws_palette(rng), rng.randint(1, 3))
+    palette = _aws_palette(rng)
+    # one rule on calls every run makes, so the AWS side is always exercised
+    aws = [rng.choice(palette[:3]), *rng.sample(palette[3:], rng.randint(0, 2))]
     delivery = {"duplicate_rate": rng.choice([0.0, 0.0, 0.1, 0.5])}
     plan = {
         "rules": [{**rule, "match": {"path": "/records", **rule["match"]}} for rule in api],

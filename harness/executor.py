@@ -59,6 +59,9 @@ def load_handler(handler: str) -> Callable[[Any, Any], Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise BadInput(f"handler module {module_name!r} cannot be imported: {exc}") from None
+    except Exception as exc:  # the module raised while importing (a SyntaxError, ...)
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise BadInput(f"handler module {module_name!r} failed to import: {reason}") from None
     target = getattr(module, attribute, None)
     if not callable(target):
         raise BadInput(f"handler {handler!r}: {module_name} has no function {attribute!r}")
@@ -116,7 +119,11 @@ class InProcessExecutor:
         os.environ.update(self._environment)
         if self._function.code_dir:
             sys.path.insert(0, self._function.code_dir)
-        self._handler = load_handler(self._function.handler)
+        try:
+            self._handler = load_handler(self._function.handler)
+        except BaseException:
+            self._restore()
+            raise
         return self
 
     def __exit__(
@@ -125,11 +132,23 @@ class InProcessExecutor:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._restore()
+
+    def _restore(self) -> None:
+        """Leave the process as it was: environment, import path, and no module of the
+        function's code directory (another run's code dir may hold a same-named one)."""
         if self._saved_environment is not None:
             os.environ.clear()
             os.environ.update(self._saved_environment)
-        if self._function.code_dir and self._function.code_dir in sys.path:
-            sys.path.remove(self._function.code_dir)
+            self._saved_environment = None
+        code_dir = self._function.code_dir
+        if code_dir:
+            if code_dir in sys.path:
+                sys.path.remove(code_dir)
+            inside = os.path.join(code_dir, "")
+            for name, module in list(sys.modules.items()):
+                if str(getattr(module, "__file__", None) or "").startswith(inside):
+                    del sys.modules[name]
 
     def context(self, request_id: str) -> LambdaContext:
         return LambdaContext(

@@ -15,6 +15,7 @@ request whose body the proxy trims is forwarded with the client's headers as the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -32,6 +33,7 @@ from mock_api import Entry, FaultPlan, Journal
 from mock_api.faults import Decision, FaultEngine
 from mock_api.rules import AwsFault
 
+from .backend import shared_botocore_session
 from .events import seeded_uuid
 from .wsgi_server import WsgiServer
 
@@ -42,7 +44,6 @@ HOP_BY_HOP = frozenset(
         "keep-alive",
         "transfer-encoding",
         "content-length",
-        "content-encoding",
         "host",
         "te",
         "trailer",
@@ -50,6 +51,10 @@ HOP_BY_HOP = frozenset(
         "proxy-connection",
     }
 )
+# httpx hands the proxy a response body already decoded, so its encoding header goes too;
+# a request body (a gzip-compressed PutMetricData) is forwarded as sent, header and all.
+RESPONSE_DROPPED = HOP_BY_HOP | {"content-encoding"}
+BATCH_WRITE = "dynamodb:BatchWriteItem"
 DEFAULT_MESSAGES = {
     "ProvisionedThroughputExceededException": (
         "The level of configured provisioned throughput for the table was exceeded."
@@ -110,7 +115,18 @@ class Call:
         query = parse_qs(self.query)
         if "Action" in query:
             return "query", query["Action"][0]
-        return "rest", f"{self.method} {self.path}"
+        return _rest_protocol(self.service), f"{self.method} {self.path}"
+
+
+@functools.cache
+def _rest_protocol(service: str) -> str:
+    """rest-json or rest-xml (S3, Route 53, CloudFront), as botocore's model says."""
+    try:
+        data = shared_botocore_session().get_service_data(service)
+    except Exception:  # a signing name botocore does not know as a service
+        return "rest-json"
+    protocol = str(data.get("metadata", {}).get("protocol", "rest-json"))
+    return "rest-xml" if protocol == "rest-xml" else "rest-json"
 
 
 def _service(authorization: str) -> str:
@@ -197,7 +213,7 @@ class AwsFaultProxy(WsgiServer):
             self.clock.sleep(fault.delay_ms / 1000)
         if fault.error is not None:
             return self._error(call, fault, seeded_uuid(decision.rng))
-        if fault.unprocessed is not None:
+        if fault.unprocessed is not None and call.name == BATCH_WRITE:
             return self._partial_batch(call, fault.unprocessed, decision.rng)
         return self._forward(call, call.body)
 
@@ -205,7 +221,9 @@ class AwsFaultProxy(WsgiServer):
         url = self.upstream + call.path + (f"?{call.query}" if call.query else "")
         headers = {k: v for k, v in call.headers.items() if k not in HOP_BY_HOP}
         response = self._client.request(call.method, url, headers=headers, content=body)
-        passed = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in HOP_BY_HOP]
+        passed = [
+            (k, v) for k, v in response.headers.multi_items() if k.lower() not in RESPONSE_DROPPED
+        ]
         return response.status_code, passed, response.content
 
     def _error(
@@ -213,13 +231,21 @@ class AwsFaultProxy(WsgiServer):
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         code = fault.error or "InternalServerError"
         message = fault.message or DEFAULT_MESSAGES.get(code, code)
+        status = fault.http_status
         if call.protocol == "query":
+            side = "Receiver" if status >= 500 else "Sender"
             body = (
-                "<ErrorResponse><Error><Type>Sender</Type>"
+                f"<ErrorResponse><Error><Type>{side}</Type>"
                 f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
                 f"<RequestId>{request_id}</RequestId></ErrorResponse>"
             ).encode()
             headers = [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)]
+        elif call.protocol == "rest-xml":
+            body = (
+                f"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>{escape(code)}</Code>"
+                f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+            ).encode()
+            headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
         elif call.protocol == "json":
             namespace = CORAL_TYPE if code in CORAL_ERRORS else DYNAMODB_TYPE
             error_type = namespace + code if call.service == "dynamodb" else code
@@ -236,7 +262,7 @@ class AwsFaultProxy(WsgiServer):
                 ("x-amzn-RequestId", request_id),
                 ("x-amzn-ErrorType", code),
             ]
-        return fault.http_status, headers, body
+        return status, headers, body
 
     def _partial_batch(
         self, call: Call, count: int, rng: random.Random

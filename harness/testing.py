@@ -15,13 +15,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from mock_api import FaultPlan, load_faults, parse_plan
+from mock_api import FaultPlan, FaultRuleError, load_faults, parse_plan
 from mock_api.rules import AwsRule, DeliveryFaults, Rule
 
 from .backend import EmbeddedBackend
 from .clock import VirtualClock
 from .report import Attempt, Fire
 from .runner import DEFAULT_START, RunOptions, RunResult, run
+from .stack import StackSpec
+
+SYNC_TABLE = StackSpec().sync_table
 
 
 class FaultRules:
@@ -37,6 +40,7 @@ class FaultRules:
         self.side = side
         self.rules: list[Rule | AwsRule] = []
         self.delivery: DeliveryFaults | None = None
+        self.seed: int | None = None  # a loaded file's dice seed; the run's seed otherwise
 
     def add(
         self,
@@ -54,25 +58,35 @@ class FaultRules:
         """Add this side's rules of a named profile or a rule file (its delivery faults
         come along with the API's side)."""
         plan = load_faults(str(profile_or_path))
-        self.rules.extend(plan.rules if self.side == "api" else plan.aws)
+        rules = plan.rules if self.side == "api" else plan.aws
+        if not rules:
+            key = "rules" if self.side == "api" else "aws"
+            raise FaultRuleError(
+                f"{self.side}_faults.load: {str(profile_or_path)!r} has no `{key}` rules"
+            )
+        self.rules.extend(rules)
         if self.side == "api" and plan.delivery is not None:
             self.delivery = plan.delivery
+        self.seed = plan.seed if plan.seed is not None else self.seed
         return self
 
     def clear(self) -> None:
         self.rules.clear()
         self.delivery = None
+        self.seed = None
 
     def __len__(self) -> int:
         return len(self.rules)
 
 
-def fault_plan(api: FaultRules, aws: FaultRules, seed: int | None = None) -> FaultPlan:
+def fault_plan(api: FaultRules, aws: FaultRules) -> FaultPlan:
+    """One plan of both sides, thrown on a loaded file's seed if there was one (as
+    `harness run --faults FILE` would), else on the run's."""
     return FaultPlan(
         rules=[r for r in api.rules if isinstance(r, Rule)],
         aws=[r for r in aws.rules if isinstance(r, AwsRule)],
         delivery=api.delivery or aws.delivery,
-        seed=seed,
+        seed=api.seed if api.seed is not None else aws.seed,
     )
 
 
@@ -84,8 +98,6 @@ class ScheduledFunction:
     handler: str | None = None
     code_dir: Path | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
-    records_table: str = "SyncRecords"  # where assert_nothing_lost looks
-    sync_table: str = "DailySync"
 
 
 @dataclass(frozen=True)
@@ -98,11 +110,10 @@ class DeadLetter:
 class ScheduleReport:
     """One run, for assertions: the report, fires and attempts, journals, tables, logs."""
 
-    def __init__(self, result: RunResult, function: ScheduledFunction) -> None:
+    def __init__(self, result: RunResult) -> None:
         self.result = result
         self.report: dict[str, Any] = result.report
         self.path: Path = result.report_path
-        self._function = function
 
     # -- what happened --------------------------------------------------------------
     @property
@@ -156,8 +167,8 @@ class ScheduleReport:
 
     # -- assertions -----------------------------------------------------------------
     def assert_nothing_lost(self) -> None:
-        """The records table holds every record the API had when the last fully
-        successful sync ended, as served, and nothing the API never had."""
+        """The records table (`SyncRecords`) holds every record the API had when the
+        last fully successful sync ended, as served, and nothing the API never had."""
         truth = self.report["truth"]
         if truth["caught_up_to"] is None:
             raise AssertionError(
@@ -175,9 +186,10 @@ class ScheduleReport:
             )
 
     def assert_no_duplicates(self, table: str | None = None, by: str = "scheduledTime") -> None:
-        """No two items of the sync table (or `table`) for one `by` value: every
-        occurrence, however often delivered, is recorded once. Lease items are skipped."""
-        name = table or self._function.sync_table
+        """No two items of the sync table (`DailySync`, or `table`) for one `by` value:
+        every occurrence, however often delivered, is recorded once. Lease items are
+        skipped."""
+        name = table or SYNC_TABLE
         seen = Counter(
             str(item[by])
             for item in self.table(name)
@@ -268,7 +280,7 @@ class ScenarioRunner:
             **options,
         )
         result = run(run_options, backend=self.backend, clock=clock)
-        report = ScheduleReport(result, function)
+        report = ScheduleReport(result)
         if require_faults:
             report.assert_faults_applied()
         return report

@@ -16,7 +16,6 @@ and the first that matches is applied.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -260,10 +259,7 @@ class AwsRule(_Strict):
 
     @model_validator(mode="after")
     def _batch_only(self) -> AwsRule:
-        operation = self.match.operation
-        if self.fault.unprocessed is not None and (
-            operation is None or not fnmatch.fnmatchcase("dynamodb:BatchWriteItem", operation)
-        ):
+        if self.fault.unprocessed is not None and self.match.operation != "dynamodb:BatchWriteItem":
             raise ValueError(
                 "unprocessed applies to BatchWriteItem only: match operation"
                 " 'dynamodb:BatchWriteItem'"

@@ -3,12 +3,15 @@ dice and a journal, in front of the embedded backend."""
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -16,6 +19,7 @@ from botocore.exceptions import ClientError
 from harness.backend import CREDENTIALS, EmbeddedBackend
 from harness.clock import VirtualClock
 from harness.fault_proxy import AwsFaultProxy
+from harness.wsgi_server import WsgiServer
 from mock_api import FaultRuleError, parse_plan
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -215,3 +219,79 @@ def test_bad_aws_rules_are_refused_in_one_line(rule: dict[str, Any], message: st
     with pytest.raises(FaultRuleError, match=message) as raised:
         parse_plan({"aws": [rule]})
     assert "\n" not in str(raised.value)
+
+
+def test_unprocessed_never_touches_calls_other_than_batch_writes() -> None:
+    with pytest.raises(FaultRuleError, match="BatchWriteItem only"):
+        parse_plan({"aws": [{"match": {"operation": "dynamodb:*"}, "fault": {"unprocessed": 3}}]})
+
+
+@pytest.mark.parametrize(
+    ("service", "call", "code", "status"),
+    [
+        ("iam", lambda c: c.get_role(RoleName="r"), "ServiceUnavailable", 503),  # query, XML
+        ("s3", lambda c: c.list_objects_v2(Bucket="b"), "SlowDown", 503),  # rest-xml
+        ("scheduler", lambda c: c.get_schedule(Name="s"), "ThrottlingException", 400),  # rest-json
+    ],
+)
+def test_errors_come_in_each_protocols_own_shape(
+    backend: EmbeddedBackend, service: str, call: Any, code: str, status: int
+) -> None:
+    rule = {"match": {"operation": f"{service}:*"}, "fault": {"error": code, "status": status}}
+    with proxy(backend, rule) as p, pytest.raises(ClientError) as raised:
+        call(client(service, p.url))
+    assert raised.value.response["Error"]["Code"] == code
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_requests_reach_the_backend_as_sent_encoding_and_all() -> None:
+    seen: dict[str, str] = {}
+
+    def upstream(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen["encoding"] = environ.get("HTTP_CONTENT_ENCODING", "")
+        seen["body"] = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"])).hex()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    body = gzip.compress(b"Action=PutMetricData&Namespace=x")
+    with (
+        WsgiServer(upstream) as server,
+        AwsFaultProxy(
+            server.url, parse_plan({}), seed=1, clock=VirtualClock(START), origin=START
+        ) as p,
+    ):
+        answer = httpx.post(
+            p.url,
+            content=body,
+            headers={"Content-Encoding": "gzip", "Content-Type": "application/x-amz-json-1.0"},
+        )
+    assert answer.text == "ok"
+    assert seen == {"encoding": "gzip", "body": body.hex()}
+
+
+def test_parallel_requests_meet_the_same_faults_whatever_their_order(
+    backend: EmbeddedBackend,
+) -> None:
+    rule = {
+        "match": {"operation": "dynamodb:PutItem", "probability": 0.5},
+        "fault": {"error": "ThrottlingException"},
+    }
+    ids = [f"parallel-{n}" for n in range(48)]
+
+    def faulted() -> set[str]:
+        with proxy(backend, rule) as p:
+            db = client("dynamodb", p.url)
+
+            def put(i: str) -> str | None:
+                try:
+                    db.put_item(TableName=TABLE, Item={"id": {"S": i}})
+                except ClientError:
+                    return i
+                return None
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                return {i for i in pool.map(put, ids) if i}
+
+    first = faulted()
+    assert 5 < len(first) < 43
+    assert all(faulted() == first for _ in range(3))

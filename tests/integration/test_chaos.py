@@ -19,7 +19,7 @@ from harness.testing import FaultRules
 
 SEEDS = range(1, 51)
 DAYS = 30
-CHANGES_PER_DAY = 25  # a day's changes fill one batch; faults, not volume, are the point
+CHANGES_PER_DAY = 50  # two or three batches a day, written in parallel (BATCH_SIZE=4)
 
 
 @pytest.mark.slow
@@ -42,8 +42,9 @@ def test_random_faults_lose_and_duplicate_nothing(run_schedule: Any, seed: int) 
         f"replay: python -m harness run --days {DAYS} --seed {seed} --faults random"
         f" --changes-per-day {CHANGES_PER_DAY} --report-dir out/chaos-{seed}"
     )
-    injected = report.report["faults"]["faulted"] + report.report["aws_faults"]["faulted"]
-    assert injected + sum(f.duplicates for f in report.fires) > 0, f"nothing injected; {replay}"
+    # Both sides really were hit: a plan whose dice never came up would prove nothing.
+    assert report.report["faults"]["faulted"] > 0, f"no API fault applied; {replay}"
+    assert report.report["aws_faults"]["faulted"] > 0, f"no AWS fault applied; {replay}"
     try:
         report.assert_invariants()
         report.assert_nothing_lost()

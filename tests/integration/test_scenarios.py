@@ -10,21 +10,25 @@ pass by injecting nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from harness.report import Fire
 from harness.testing import ScheduledFunction, ScheduleReport
-from mock_api import Dataset
 
+START = datetime(2026, 1, 1, tzinfo=UTC)
 FAILURE_QUEUE = "scheduled-sync-failures"
 LAMBDA_RETRY_GAPS = [timedelta(seconds=60), timedelta(seconds=120)]
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def assert_end_state(report: ScheduleReport) -> None:
@@ -266,8 +270,11 @@ def test_every_event_delivered_twice_is_synced_once(run_schedule: Any) -> None:
     assert_end_state(report)
     assert all(f.duplicates == 1 for f in report.fires)
     assert report.outcomes == {"succeeded": 6}
-    syncs = [s for s in report.table("DailySync") if not s["syncId"].startswith("lease#")]
-    assert len(syncs) == 6
+    seconds = [a for a in report.attempts if a.layer == "duplicate"]
+    assert len(seconds) == 6 and all(a.status == "succeeded" for a in seconds)
+    # each second delivery found its occurrence already synced and wrote nothing
+    skipped = [line for line in report.logs() if line.get("event") == "SYNC_ALREADY_COMPLETED"]
+    assert sorted(line["requestId"] for line in skipped) == sorted(a.request_id for a in seconds)
 
 
 def test_overlapping_runs_meet_the_lease_and_nothing_is_written_twice(
@@ -290,26 +297,19 @@ def test_overlapping_runs_meet_the_lease_and_nothing_is_written_twice(
 def test_retention_over_ninety_days_reactivates_a_record_updated_after_archival(
     run_schedule: Any,
 ) -> None:
-    report = run_schedule(days=100)
+    watched = ScheduledFunction(handler="tests.scenario_handlers.logs_archived_ids")
+    report = run_schedule(days=100, changes_per_day=50, function=watched)
     assert_end_state(report)
     items = {item["id"]: item for item in report.table("SyncRecords")}
-    archived = [i for i in items.values() if not i["isActive"]]
-    assert archived, "nothing was archived in 100 days with KEEP_RECORDS_DAYS=90"
-    dataset: Dataset = report.result.dataset
     end = at(report.fires[-1].scheduled_time)
-    changes: dict[str, list[datetime]] = {}
-    for day in range(100):
-        for change in dataset.changes_on(day):
-            if change.at <= end:
-                changes.setdefault(change.record_id, []).append(change.at)
-    # updated again more than 90 days (plus the daily sweep's day) after its previous change
-    reactivated = [
-        record_id
-        for record_id, times in changes.items()
-        if len(times) > 1 and times[-1] - times[-2] > timedelta(days=91)
-    ]
-    assert reactivated, "the dataset updated no archived record: choose a longer run"
-    for record_id in reactivated:
-        assert items[record_id]["isActive"] is True
-    cutoff = (end - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cutoff = iso(end - timedelta(days=90))
     assert all(i["updatedAt"] >= cutoff for i in items.values() if i["isActive"])
+    archived = {line["id"]: line["at"] for line in report.logs() if line.get("event") == "ARCHIVED"}
+    assert archived, "nothing archived in 100 days with KEEP_RECORDS_DAYS=90"
+    assert all(not items[i]["isActive"] for i in archived if items[i]["updatedAt"] < archived[i])
+    # Records the API changed again after the sweep archived them: active, at the new version.
+    again = [i for i in archived if items[i]["updatedAt"] > archived[i]]
+    assert again, "the dataset updated no archived record: choose a longer run"
+    for record_id in again:
+        assert items[record_id]["isActive"] is True
+        assert "archivedAt" not in items[record_id]
