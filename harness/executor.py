@@ -185,8 +185,8 @@ class InProcessExecutor:
         duration_ms = int((self._clock.now() - started_virtual).total_seconds() * 1000)
         status: Status = "succeeded" if error is None else "function_error"
         if timed_out or duration_ms > self._function.timeout_seconds * 1000:
-            # Lambda would have stopped the function here; its work past this point is
-            # what a real timeout leaves half-done.
+            # Stopped at its deadline by the clock seam, or (a handler that never looks
+            # at our clock) ran past it: Lambda would have stopped it there either way.
             status = "timeout"
             error = f"Task timed out after {self._function.timeout_seconds:.2f} seconds"
         cold, self._warm = not self._warm, True
