@@ -144,10 +144,11 @@ def _budget(context: Any, now: datetime) -> tuple[Callable[[], float], datetime]
 
 
 @functools.cache
-def _botocore_session() -> botocore.session.Session:
-    # Kept for the life of the process, as on Lambda, where a cold start is a new
-    # process anyway: it holds the parsed service models, not credentials or clients.
-    return botocore.session.get_session()
+def _session(region: str) -> boto3.session.Session:
+    # Kept for the life of the process, as boto3's default session is: on Lambda a cold
+    # start is a new process anyway. It holds the parsed service models (a fifth of a
+    # second each to load) and the credentials, which Lambda sets once per container.
+    return boto3.session.Session(region_name=region, botocore_session=botocore.session.Session())
 
 
 def _aws_clients(config: Config) -> tuple[Any, Any]:
@@ -155,9 +156,7 @@ def _aws_clients(config: Config) -> tuple[Any, Any]:
     # that changes endpoints between runs gets fresh clients.
     key = (config.region, os.environ.get("AWS_ENDPOINT_URL", ""))
     if key not in _clients:
-        session = boto3.session.Session(
-            region_name=config.region, botocore_session=_botocore_session()
-        )
+        session = _session(config.region)
         boto_config = BotoConfig(
             retries={"total_max_attempts": 1},  # retried in store.py on the function's clock
             connect_timeout=5,

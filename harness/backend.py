@@ -55,6 +55,17 @@ def shared_botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
 
 
+@functools.cache
+def _harness_session(region: str) -> boto3.session.Session:
+    # One boto3 session too: each one registers its handlers on the botocore session.
+    return boto3.session.Session(
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        region_name=region,
+        botocore_session=shared_botocore_session(),
+    )
+
+
 @dataclass(frozen=True)
 class BackendUsage:
     requests: int
@@ -161,12 +172,7 @@ class EmbeddedBackend(WsgiServer):
     def client(self, service: str) -> Any:
         """A client of this backend, made once per service (clients are thread-safe)."""
         if service not in self._clients:
-            self._clients[service] = boto3.session.Session(
-                aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                region_name=self.region,
-                botocore_session=shared_botocore_session(),
-            ).client(
+            self._clients[service] = _harness_session(self.region).client(
                 service,
                 endpoint_url=self.endpoint_url,
                 config=BotoConfig(retries={"total_max_attempts": 2}),
