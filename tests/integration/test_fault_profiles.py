@@ -175,6 +175,40 @@ def test_a_rule_file_drives_the_run(tmp_path: Path) -> None:
     assert all(e["logical_time"].startswith("2026-01-02T02:") for e in journal if e["fault"])
 
 
+def test_aws_rules_in_a_rule_file_go_through_the_fault_proxy(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "aws:\n"
+        "  - match: {operation: 'dynamodb:BatchWriteItem', probability: 0.5,\n"
+        "            window: {from: 1d, to: 2d}}\n"
+        "    fault: {error: ProvisionedThroughputExceededException}\n"
+        "  - name: never\n"
+        "    match: {operation: 'sqs:*'}\n"
+        "    fault: {error: InternalServerError}\n"
+    )
+
+    answer = harness(
+        "run", "--days", "3", "--faults", str(rules), "--no-progress",
+        "--report-dir", str(tmp_path / "out"),
+    )  # fmt: skip
+
+    assert answer.returncode == 0, answer.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    calls = [
+        json.loads(line)
+        for line in (tmp_path / "out" / "aws_journal.jsonl").read_text().splitlines()
+    ]
+    throttled = [c for c in calls if c["fault"]]
+    assert throttled and {c["path"] for c in throttled} == {"dynamodb:BatchWriteItem"}
+    assert all(c["logical_time"].startswith("2026-01-02") for c in throttled)
+    assert report["aws_faults"]["faulted"] == len(throttled)
+    assert report["totals"]["succeeded"] == 3  # the function rode the throttling out
+    assert report["warnings"] == [
+        "AWS fault rule 'never' (InternalServerError) never applied: no request qualified"
+    ]
+    assert "warning" in answer.stdout  # the summary shows it too
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
