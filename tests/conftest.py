@@ -66,6 +66,15 @@ class Stack:
 pytest_plugins = ["pytester"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The plugin comes from its entry point once the project is installed (make test
+    # does it); from a bare checkout on PYTHONPATH, load it from here.
+    if not config.pluginmanager.has_plugin("scheduled_lambda"):
+        import harness.pytest_plugin
+
+        config.pluginmanager.register(harness.pytest_plugin, "scheduled_lambda")
+
+
 @pytest.fixture(scope="session")
 def backend(harness_backend: EmbeddedBackend) -> EmbeddedBackend:
     """The plugin's embedded AWS: moto's state is per process, so one server serves all."""
