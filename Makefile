@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_mock_api.py
 	$(PY) bench/bench_delivery.py
 	$(PY) bench/bench_executors.py
+	$(PY) bench/bench_chaos.py
 	$(PY) bench/bench_run.py
 
 clean:
