@@ -23,6 +23,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -154,7 +155,6 @@ class AwsFaultProxy(WsgiServer):
         embedded backend), called directly instead of over loopback HTTP."""
         self.upstream = upstream.rstrip("/")
         self.clock = clock
-        self.seed = seed
         self.engine = FaultEngine.aws(plan, seed, origin)
         self.journal = Journal()
         transport = httpx.WSGITransport(app=upstream_app) if upstream_app is not None else None
@@ -300,8 +300,6 @@ class AwsFaultProxy(WsgiServer):
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

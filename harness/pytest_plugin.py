@@ -106,23 +106,18 @@ def run_schedule(
     the function by the schedule on the virtual clock, with the faults added so far,
     and returns a ScheduleReport. A fault rule that never applied fails the test
     (pass `require_faults=False` when that is the point)."""
-    from .testing import ScenarioRunner
+    from .testing import FaultsNotApplied, ScenarioRunner
 
     runner = ScenarioRunner(harness_backend, tmp_path)
 
     def run_schedule(schedule: str = "cron(0 2 * * ? *)", **options: Any) -> ScheduleReport:
-        require_faults = options.pop("require_faults", True)
         options.setdefault("function", scheduled_function)
         options.setdefault("api_faults", api_faults)
         options.setdefault("aws_faults", aws_faults)
         options.setdefault("clock", virtual_clock)
-        report = runner.run(schedule, require_faults=False, **options)
-        if require_faults and report.warnings:
-            pytest.fail(
-                "fault rules never applied, so this run proves nothing about them:\n  "
-                + "\n  ".join(report.warnings),
-                pytrace=False,
-            )
-        return report
+        try:
+            return runner.run(schedule, **options)
+        except FaultsNotApplied as exc:
+            pytest.fail(str(exc), pytrace=False)
 
     return run_schedule

@@ -195,10 +195,7 @@ def run(
             duplicate_rate=_delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
             handoff_error_rate=_delivery_knob(None, plan, "handoff_error_rate"),
         )
-        function = replace(
-            _function(setup, options.environment),
-            code_dir=str(options.code_dir.resolve()) if options.code_dir else None,
-        )
+        function = _function(setup, options.environment, options.code_dir)
         runtime_environment = backend.environment()
         if proxy is not None:
             runtime_environment["AWS_ENDPOINT_URL"] = proxy.url
@@ -576,11 +573,18 @@ def read_deployed(backend: EmbeddedBackend, deployed: Deployed) -> DeployedDeliv
     return read_schedule(backend, deployed.spec.rule_name)
 
 
-def _function(setup: DeployedDelivery, overrides: dict[str, str]) -> FunctionSpec:
+def _function(
+    setup: DeployedDelivery, overrides: dict[str, str], code_dir: Path | None
+) -> FunctionSpec:
+    """The deployed function, with variables overridden and where its code lives."""
     function = setup.function
     if function is None:
         raise BadInput(f"the target {setup.config.target_arn} is not a deployed function")
-    return replace(function, environment={**function.environment, **overrides})
+    return replace(
+        function,
+        environment={**function.environment, **overrides},
+        code_dir=str(code_dir.resolve()) if code_dir else None,
+    )
 
 
 def _delivery_knob(flag: float | None, plan: FaultPlan, name: str) -> float:

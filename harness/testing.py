@@ -107,6 +107,10 @@ class DeadLetter:
     attributes: dict[str, str]
 
 
+class FaultsNotApplied(AssertionError):
+    """A run's fault rules did not all apply (`require_faults`)."""
+
+
 class ScheduleReport:
     """One run, for assertions: the report, fires and attempts, journals, tables, logs."""
 
@@ -214,7 +218,10 @@ class ScheduleReport:
     def assert_faults_applied(self) -> None:
         """Every fault rule applied at least once: a rule that never fired proves nothing."""
         if self.warnings:
-            raise AssertionError("; ".join(self.warnings))
+            raise FaultsNotApplied(
+                "fault rules never applied, so this run proves nothing about them:\n  "
+                + "\n  ".join(self.warnings)
+            )
 
     def assert_logs_free_of(self, *secrets: str) -> None:
         """None of `secrets` (the API token when none are given) is in the logs, the
@@ -248,6 +255,7 @@ class ScenarioRunner:
         function: ScheduledFunction | None = None,
         api_faults: FaultRules | None = None,
         aws_faults: FaultRules | None = None,
+        faults: str | FaultPlan | None = None,
         clock: VirtualClock | None = None,
         start: datetime | None = None,
         require_faults: bool = True,
@@ -257,12 +265,16 @@ class ScenarioRunner:
 
         `options` are RunOptions fields (timezone, executor, retry_attempts,
         async_retry_attempts, reserved_concurrency, duplicate_rate, function_timeout,
-        environment, ...). With `require_faults`, a fault rule that never applied fails
-        the run: the test would prove nothing about it.
+        environment, ...). `faults` (a profile, a rule file, `random`, or a plan) stands
+        instead of the rules in `api_faults` and `aws_faults`, as `harness run --faults`
+        does. With `require_faults`, a fault rule that never applied fails the run
+        (FaultsNotApplied): the test would prove nothing about it.
         """
         function = function or ScheduledFunction()
         api_faults = api_faults or FaultRules("api")
         aws_faults = aws_faults or FaultRules("aws")
+        if faults is not None and (api_faults.rules or aws_faults.rules):
+            raise ValueError("give either `faults` or rules in api_faults/aws_faults, not both")
         self._runs += 1
         if start is None:
             start = clock.now() if clock is not None else DEFAULT_START
@@ -271,7 +283,7 @@ class ScenarioRunner:
             days=days,
             seed=seed,
             start=start,
-            faults=fault_plan(api_faults, aws_faults),
+            faults=fault_plan(api_faults, aws_faults) if faults is None else faults,
             report_dir=self.report_root / f"run-{self._runs}",
             show_progress=False,
             handler=function.handler,

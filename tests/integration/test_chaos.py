@@ -14,9 +14,6 @@ from typing import Any
 
 import pytest
 
-from harness.chaos import random_plan
-from harness.testing import FaultRules
-
 SEEDS = range(1, 51)
 DAYS = 30
 CHANGES_PER_DAY = 50  # two or three batches a day, written in parallel (BATCH_SIZE=4)
@@ -25,16 +22,10 @@ CHANGES_PER_DAY = 50  # two or three batches a day, written in parallel (BATCH_S
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_faults_lose_and_duplicate_nothing(run_schedule: Any, seed: int) -> None:
-    plan = random_plan(seed)
-    api, aws = FaultRules("api"), FaultRules("aws")
-    api.rules.extend(plan.rules)
-    aws.rules.extend(plan.aws)
-    api.delivery = plan.delivery
-    report = run_schedule(
+    report = run_schedule(  # the run the replay command below makes
         days=DAYS,
         seed=seed,
-        api_faults=api,
-        aws_faults=aws,
+        faults="random",
         changes_per_day=CHANGES_PER_DAY,
         require_faults=False,  # random odds may leave a rule unused; the run still counts
     )
