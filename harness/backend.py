@@ -18,7 +18,7 @@ import botocore.session
 import httpx
 from botocore.config import Config as BotoConfig
 
-from .wsgi_server import WsgiServer
+from .wsgi_server import WsgiApp, WsgiServer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -118,7 +118,7 @@ class EmbeddedBackend(WsgiServer):
         httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
 
     @property
-    def wsgi_app(self) -> Callable[..., Iterable[bytes]]:
+    def wsgi_app(self) -> WsgiApp:
         """moto's WSGI application (timed), for in-process callers such as the AWS fault
         proxy: the same answers as over HTTP without a socket and a thread per call."""
         return self._app

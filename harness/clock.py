@@ -81,7 +81,7 @@ class VirtualClock:
         threads run in."""
         if seconds <= 0:
             return
-        if self._wait_hook is not None and threading.get_ident() == self._hook_thread:
+        if self._hook_for_this_thread() is not None:
             self.sleep_until(self._now + timedelta(seconds=seconds))
             return
         with self._lock:
@@ -89,8 +89,8 @@ class VirtualClock:
             self._now += timedelta(seconds=seconds)
 
     def sleep_until(self, wake: datetime) -> None:
-        hook = self._wait_hook
-        if hook is not None and threading.get_ident() == self._hook_thread:
+        hook = self._hook_for_this_thread()
+        if hook is not None:
             hook(wake)  # may run other executions, each on its own timeline
             with self._lock:
                 self.slept_seconds += max(0.0, (wake - self._now).total_seconds())
@@ -102,6 +102,11 @@ class VirtualClock:
             if wake > self._now:
                 self.slept_seconds += (wake - self._now).total_seconds()
                 self._now = wake
+
+    def _hook_for_this_thread(self) -> Callable[[datetime], None] | None:
+        """The wait hook, if this is the thread that set it (the delivery loop's)."""
+        hook = self._wait_hook
+        return hook if hook is not None and threading.get_ident() == self._hook_thread else None
 
     def set_wait_hook(self, hook: Callable[[datetime], None] | None) -> None:
         """Called with the wake-up time whenever the thread that sets it sleeps (the

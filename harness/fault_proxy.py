@@ -36,7 +36,7 @@ from mock_api.rules import AwsFault
 
 from .backend import shared_botocore_session
 from .events import seeded_uuid
-from .wsgi_server import WsgiServer
+from .wsgi_server import WsgiApp, WsgiServer
 
 StartResponse = Callable[..., Any]
 HOP_BY_HOP = frozenset(
@@ -149,7 +149,7 @@ class AwsFaultProxy(WsgiServer):
         clock: ProxyClock,
         origin: datetime,
         port: int = 0,
-        upstream_app: Callable[..., Iterable[bytes]] | None = None,
+        upstream_app: WsgiApp | None = None,
     ) -> None:
         """`upstream_app`: the backend's WSGI app when it runs in this process (the
         embedded backend), called directly instead of over loopback HTTP."""
@@ -197,7 +197,8 @@ class AwsFaultProxy(WsgiServer):
             duration_ms=(time.perf_counter() - wall_started) * 1000,
             logical_ms=(self.clock.now() - logical_started).total_seconds() * 1000,
         )
-        # A length lets the client keep the connection open (HTTP/1.1 keep-alive).
+        # The upstream's length went with the hop-by-hop headers (a trimmed batch or an
+        # error has its own); without one werkzeug would chunk the body.
         start_response(
             f"{status} {_reason(status)}", [*headers, ("Content-Length", str(len(body)))]
         )
