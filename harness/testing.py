@@ -38,6 +38,7 @@ class FaultRules:
         if side not in ("api", "aws"):
             raise ValueError("side is 'api' or 'aws'")
         self.side = side
+        self._key = "rules" if side == "api" else "aws"  # the side's list in a fault document
         self.rules: list[Rule | AwsRule] = []
         self.delivery: DeliveryFaults | None = None
         self.seed: int | None = None  # a loaded file's dice seed; the run's seed otherwise
@@ -50,19 +51,18 @@ class FaultRules:
         name: str | None = None,
     ) -> FaultRules:
         rule = {"fault": dict(fault), "match": dict(match or {}), "name": name}
-        key = "rules" if self.side == "api" else "aws"
-        self.rules.extend(getattr(parse_plan({key: [rule]}, f"{self.side}_faults.add"), key))
+        plan = parse_plan({self._key: [rule]}, f"{self.side}_faults.add")
+        self.rules.extend(getattr(plan, self._key))
         return self
 
     def load(self, profile_or_path: str | Path) -> FaultRules:
         """Add this side's rules of a named profile or a rule file (its delivery faults
         come along with the API's side)."""
         plan = load_faults(str(profile_or_path))
-        rules = plan.rules if self.side == "api" else plan.aws
+        rules = getattr(plan, self._key)
         if not rules:
-            key = "rules" if self.side == "api" else "aws"
             raise FaultRuleError(
-                f"{self.side}_faults.load: {str(profile_or_path)!r} has no `{key}` rules"
+                f"{self.side}_faults.load: {str(profile_or_path)!r} has no `{self._key}` rules"
             )
         self.rules.extend(rules)
         if self.side == "api" and plan.delivery is not None:
