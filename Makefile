@@ -10,7 +10,9 @@ SEED ?= 1
 SCHEDULE ?= cron(0 2 * * ? *)
 FAULTS ?= flaky
 
-.PHONY: run test test-fast lint typecheck unit bench clean
+TARGET ?= embedded
+
+.PHONY: run test test-fast lint typecheck unit bench clean deploy up down logs
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -33,6 +35,23 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/cfn-lint deploy/template.yaml
+
+# Deploy deploy/template.yaml and the function's zip: TARGET=embedded (default),
+# localstack, or aws (then YES=1 after checking the account and region it shows).
+deploy: $(STAMP)
+	$(PY) -m harness deploy --target $(TARGET) $(if $(YES),--yes) $(DEPLOY_ARGS)
+
+# The Compose stack: LocalStack, the mock API, and the harness firing live
+# (needs Docker and LOCALSTACK_AUTH_TOKEN).
+up: $(STAMP)
+	$(PY) -m harness up
+
+down: $(STAMP)
+	$(PY) -m harness down
+
+logs: $(STAMP)
+	$(PY) -m harness logs
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

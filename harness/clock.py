@@ -1,4 +1,5 @@
 """Virtual time: the harness moves it; nothing reads the wall clock or really sleeps.
+(`ScaledClock`, live mode's, is the exception: the wall clock, sped up.)
 
 `VirtualClock` satisfies the function's clock seam (`now`, `sleep`, `io_timeout`) and
 the mock API's time source (`now`, `sleep`), so the function's backoff, timeouts and
@@ -9,13 +10,24 @@ all follow one timeline.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 # How long, in wall seconds, a network wait may really block in virtual time: only a
 # server that never answers (a `hang` fault) runs into it, and the wait then counts as
 # the full timeout the function asked for, in virtual time.
 IO_TIMEOUT_WALL_SECONDS = 1.0
+
+
+class Clock(Protocol):
+    """What the function's clock seam and the executors need of a clock."""
+
+    def now(self) -> datetime: ...
+    def sleep(self, seconds: float) -> None: ...
+    def sleep_until(self, wake: datetime) -> None: ...
+    def io_timeout(self, seconds: float) -> float: ...
 
 
 class FunctionTimedOut(BaseException):
@@ -34,7 +46,7 @@ class DeadlineClock:
 
     virtual = True
 
-    def __init__(self, clock: VirtualClock) -> None:
+    def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self.deadline: datetime | None = None  # set by the executor per invocation
 
@@ -129,3 +141,93 @@ class VirtualClock:
             if t < self._now:
                 raise ValueError(f"virtual time cannot go back from {self._now} to {t}")
             self._now = t
+
+
+class ScaledClock:
+    """Live time: the wall clock run `speed` times faster from `start` (speed 60 is an
+    hour a minute). Waits really wait, for 1/speed of their length; `stop()` ends every
+    wait at once with `LiveStopped`, so Ctrl-C need not sit out a retry's backoff."""
+
+    virtual = False  # the mock API waits for real on this clock
+
+    def __init__(self, start: datetime, speed: float = 1.0) -> None:
+        if speed <= 0:
+            raise ValueError("the speed must be positive")
+        self.start = start.astimezone(UTC)
+        self.speed = speed
+        self._started = time.monotonic()
+        self._wall_start = datetime.now(UTC)
+        self._stopping = threading.Event()
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=(time.monotonic() - self._started) * self.speed)
+
+    def sleep(self, seconds: float) -> None:
+        if self._stopping.wait(max(0.0, seconds) / self.speed):
+            raise LiveStopped
+
+    def sleep_until(self, wake: datetime) -> None:
+        self.sleep((wake - self.now()).total_seconds())
+
+    def io_timeout(self, seconds: float) -> float:
+        return seconds  # the network is not scaled: its waits are real
+
+    def restart(self) -> None:
+        """Read `start` again from now on (the deploy before the first fire took time)."""
+        self._started = time.monotonic()
+        self._wall_start = datetime.now(UTC)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopping.is_set()
+
+    def wall_at(self, instant: datetime) -> datetime:
+        """When, on the wall clock, this clock reads `instant`."""
+        return self._wall_start + (instant - self.start) / self.speed
+
+    def at_wall(self, wall: datetime) -> datetime:
+        """What this clock reads at wall-clock time `wall`."""
+        return self.start + (wall - self._wall_start) * self.speed
+
+
+class LiveRunClock:
+    """The function's clock during a live invocation: its own work takes real time and
+    its waits (backoff, Retry-After) are scaled down like every other wait. So its
+    duration is what it would be on AWS, whatever the speed; on the scaled clock alone
+    a 0.2 s run would last 12 minutes at speed 3600 and time out."""
+
+    def __init__(self, clock: ScaledClock) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.begin()
+
+    def begin(self) -> None:
+        """Start an invocation's timeline at the live clock's now."""
+        with self._lock:
+            self._base = self._clock.now()
+            self._started = time.monotonic()
+            self._waited = 0.0  # seconds of waiting beyond the wall time they took
+
+    def now(self) -> datetime:
+        elapsed = time.monotonic() - self._started + self._waited
+        return self._base + timedelta(seconds=elapsed)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self._clock.sleep(seconds)
+        with self._lock:  # parallel waits add up, as on the virtual clock
+            self._waited += seconds - seconds / self._clock.speed
+
+    def sleep_until(self, wake: datetime) -> None:
+        self.sleep((wake - self.now()).total_seconds())
+
+    def io_timeout(self, seconds: float) -> float:
+        return seconds
+
+
+class LiveStopped(BaseException):
+    """The live run is stopping: a wait ends early (a BaseException, as a timeout is)."""

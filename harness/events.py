@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from .clock import VirtualClock
+from .clock import Clock
 
 
 def iso_z(t: datetime) -> str:
@@ -59,7 +59,7 @@ class LambdaContext:
     aws_request_id: str
     log_group_name: str
     log_stream_name: str
-    clock: VirtualClock
+    clock: Clock
     deadline: datetime
 
     def get_remaining_time_in_millis(self) -> int:

@@ -19,7 +19,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any, Literal
 
-from .clock import DeadlineClock, FunctionTimedOut, VirtualClock
+from .clock import Clock, DeadlineClock, FunctionTimedOut
 from .errors import BadInput
 from .events import LambdaContext
 from .worker import error_record
@@ -102,7 +102,7 @@ class InProcessExecutor:
         self,
         function: FunctionSpec,
         *,
-        clock: VirtualClock,
+        clock: Clock,
         runtime_environment: Mapping[str, str],
         function_clock: DeadlineClock | None = None,
     ) -> None:

@@ -38,7 +38,7 @@ from mock_api import (
 
 from .backend import EmbeddedBackend
 from .chaos import RANDOM, random_plan
-from .clock import DeadlineClock, VirtualClock
+from .clock import Clock, DeadlineClock, VirtualClock
 from .delivery import (
     AsyncInvokeConfig,
     Delivery,
@@ -48,7 +48,7 @@ from .delivery import (
     TriggerRetryPolicy,
 )
 from .delivery.accounting import check_delivery
-from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
+from .delivery.deployed import DeployedDelivery
 from .delivery.payloads import event_payload, substitute_input
 from .delivery.queues import send_dead_letters
 from .errors import BadInput
@@ -67,7 +67,7 @@ from .report import (
     write_report,
 )
 from .schedules import Schedule
-from .stack import Deployed, StackSpec, provision
+from .stack import StackSpec, provision
 from .subprocess_executor import SubprocessExecutor
 from .truth import check_records
 
@@ -104,6 +104,7 @@ class RunOptions:
     handler: str | None = None
     code_dir: Path | None = None
     function_timeout: int | None = None  # seconds, as deployed (1 to 900)
+    template: Path | None = None  # a CloudFormation template; None: deploy/template.yaml
 
 
 @dataclass
@@ -131,7 +132,7 @@ def run(
     console = console or Console(stderr=True)
     started_wall = time.perf_counter()
     _check(options)
-    plan = _fault_plan(options.faults, options.seed)
+    plan = fault_plan_for(options.faults, options.seed)
     faults_source = options.faults if isinstance(options.faults, str) else "rules given"
     end = options.start + timedelta(days=options.days)
     schedule = Schedule.parse(
@@ -149,7 +150,7 @@ def run(
         )
     if options.scheduler_input is not None:
         _check_input(options.scheduler_input)
-    report_dir = _prepare_report_dir(options.report_dir)
+    report_dir = prepare_report_dir(options.report_dir)
 
     rng = random.Random(options.seed)
     delivery_rng = random.Random(f"{options.seed}:delivery")
@@ -171,7 +172,7 @@ def run(
             api_app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
             api = services.enter_context(BackgroundServer(api_app))
             deployed = provision(backend, spec, schedule=schedule, api_url=api.url, api_token=token)
-            setup = read_deployed(backend, deployed)
+            setup = deployed.delivery
             # The function's AWS calls go through the fault proxy when there are AWS rules.
             proxy = (
                 services.enter_context(
@@ -192,8 +193,8 @@ def run(
         occurrences = list(schedule.fires(options.start, end)) if setup.trigger.enabled else []
         config = replace(
             setup.config,
-            duplicate_rate=_delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
-            handoff_error_rate=_delivery_knob(None, plan, "handoff_error_rate"),
+            duplicate_rate=delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
+            handoff_error_rate=delivery_knob(None, plan, "handoff_error_rate"),
         )
         function = _function(setup, options.environment, options.code_dir)
         runtime_environment = backend.environment()
@@ -219,7 +220,7 @@ def run(
                     depth[0] -= 1
                 if depth[0] == 0:  # nested runs' time is inside the outer run's already
                     invocation_wall[0] += time.perf_counter() - started
-                _write_logs(logs, result)
+                write_logs(logs, result)
                 return ExecutionResult(
                     status=result.status,
                     duration_seconds=result.duration_ms / 1000,
@@ -269,7 +270,7 @@ def run(
         ]
         invariants = check_delivery(records, config, [(arn, body) for arn, body, _ in queued])
         deleted = _complete_schedule(backend, schedule, setup, records)
-        fires = [_fire(record) for record in records]
+        fires = [fire_of(record) for record in records]
         loop_seconds = time.perf_counter() - loop_started
         mock_api = api_app.state.api
         journal = mock_api.journal.entries()
@@ -285,6 +286,8 @@ def run(
         }
 
     wall = time.perf_counter() - started_wall
+    records_table = deployed.stack.outputs.get("RecordsTable", spec.records_table)
+    sync_table = deployed.stack.outputs.get("SyncTable", spec.sync_table)
     virtual = (end - options.start).total_seconds()
     invocation_seconds = invocation_wall[0]
     report: dict[str, Any] = {
@@ -324,12 +327,15 @@ def run(
         "aws_faults": fault_summary(faults_source, aws_stats, aws_journal),
         "warnings": unapplied_rule_warnings(fault_stats, aws_stats),
         "tables": {
-            spec.records_table: _record_stats(tables[spec.records_table]),
-            spec.sync_table: {"items": len(tables[spec.sync_table])},
+            name: _record_stats(items) if name == records_table else {"items": len(items)}
+            for name, items in tables.items()
         },
-        "truth": check_records(
-            dataset, tables[spec.records_table], tables[spec.sync_table], end
-        ).to_dict(),
+        # The ground truth is our function's: a template without its tables has none.
+        "truth": (
+            check_records(dataset, tables[records_table], tables[sync_table], end).to_dict()
+            if records_table in tables and sync_table in tables
+            else None
+        ),
         "fires": [asdict(fire) for fire in fires],
     }
     write_journal(journal, report_dir / "journal.jsonl")
@@ -396,7 +402,7 @@ def _check(options: RunOptions) -> None:
         )
 
 
-def _fault_plan(spec: str | FaultPlan, seed: int) -> FaultPlan:
+def fault_plan_for(spec: str | FaultPlan, seed: int) -> FaultPlan:
     if isinstance(spec, FaultPlan):
         return spec
     if spec == RANDOM:
@@ -407,7 +413,7 @@ def _fault_plan(spec: str | FaultPlan, seed: int) -> FaultPlan:
         raise BadInput(f"--faults: {exc}") from None
 
 
-def _prepare_report_dir(path: Path) -> Path:
+def prepare_report_dir(path: Path) -> Path:
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -419,7 +425,7 @@ def _prepare_report_dir(path: Path) -> Path:
 
 
 @contextmanager
-def function_runtime(clock: VirtualClock) -> Iterator[DeadlineClock]:
+def function_runtime(clock: Clock) -> Iterator[DeadlineClock]:
     """Point our function's clock seam at virtual time (a view of it that stops the
     function at its deadline) and start it cold."""
     from function import clock as function_clock
@@ -455,7 +461,7 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Any]:
         yield advance
 
 
-def _write_logs(out: IO[str], result: InvocationResult) -> None:
+def write_logs(out: IO[str], result: InvocationResult) -> None:
     for line in result.logs:
         if line.startswith("{"):
             out.write(line + "\n")
@@ -463,7 +469,7 @@ def _write_logs(out: IO[str], result: InvocationResult) -> None:
             out.write(json.dumps({"requestId": result.request_id, "message": line}) + "\n")
 
 
-def _fire(record: OccurrenceRecord) -> Fire:
+def fire_of(record: OccurrenceRecord) -> Fire:
     attempts = [
         Attempt(
             at=iso_z(a.at),
@@ -523,6 +529,7 @@ def _stack_spec(options: RunOptions) -> StackSpec:
     defaults = StackSpec()
     return replace(
         defaults,
+        template=options.template or defaults.template,
         handler=options.handler or defaults.handler,
         code_dir=options.code_dir,
         timeout_seconds=_or(options.function_timeout, defaults.timeout_seconds),
@@ -567,12 +574,6 @@ def _or(value: int | None, default: int) -> int:
     return default if value is None else value
 
 
-def read_deployed(backend: EmbeddedBackend, deployed: Deployed) -> DeployedDelivery:
-    if deployed.schedule.kind == "rule":
-        return read_rule(backend, deployed.spec.rule_name)
-    return read_schedule(backend, deployed.spec.rule_name)
-
-
 def _function(
     setup: DeployedDelivery, overrides: dict[str, str], code_dir: Path | None
 ) -> FunctionSpec:
@@ -587,7 +588,7 @@ def _function(
     )
 
 
-def _delivery_knob(flag: float | None, plan: FaultPlan, name: str) -> float:
+def delivery_knob(flag: float | None, plan: FaultPlan, name: str) -> float:
     if flag is not None:
         return flag
     faults = plan.delivery

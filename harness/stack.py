@@ -1,29 +1,30 @@
-"""The resources a deploy creates, provisioned through the service APIs.
+"""The stack a run fires: the deploy template, deployed to the embedded AWS with the
+run's settings as its parameters, and read back.
 
-Tables (with their sparse indexes), the API token secret, the function's role and the
-function itself (the same zip a deploy uploads) with its asynchronous invoke config
-(retries, event age, an on-failure SQS destination) and reserved concurrency, and what
-fires it: an EventBridge rule whose target has a retry policy and a dead-letter queue,
-with the invoke permission, or an EventBridge Scheduler schedule with its role.
+`StackSpec` holds those settings (the template's parameters, named for what they
+mean); `provision` deploys the template (`deploy/template.yaml` unless the spec names
+another) and returns what a run needs from the result.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from .cloudformation import Template
+from .delivery.deployed import DeployedDelivery
 from .delivery.policy import AsyncInvokeConfig, TriggerRetryPolicy
-from .events import scheduled_event
+from .deploy import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded, read_back
+from .errors import BadInput
+from .events import iso_z, scheduled_event
 from .executor import FunctionSpec
 from .package import build_function_zip
 from .schedules import Schedule
 
 HANDLER = "function.handler.lambda_handler"
-RUNTIME = "python3.12"
 
 
 class AwsBackend(Protocol):
@@ -35,45 +36,80 @@ class AwsBackend(Protocol):
 
 @dataclass(frozen=True)
 class StackSpec:
+    """The run's settings for the template's parameters. Queue, role and alarm names
+    follow from the function's name in the template."""
+
+    template: Path = DEFAULT_TEMPLATE
     function_name: str = "scheduled-sync"
     handler: str = HANDLER
     code_dir: Path | None = None  # a user's function: the root of its deployment package
     records_table: str = "SyncRecords"
     sync_table: str = "DailySync"
-    rule_name: str = "daily-data-sync"
+    rule_name: str = "daily-data-sync"  # the rule's or the Scheduler schedule's name
     secret_name: str = "external-api-token"
-    role_name: str = "scheduled-sync-role"
     timeout_seconds: int = 300
     memory_mb: int = 512
-    trigger_dead_letter_queue: str | None = "scheduled-sync-trigger-dlq"
-    failure_queue: str | None = "scheduled-sync-failures"  # Lambda's on-failure destination
     retry: TriggerRetryPolicy = field(default_factory=TriggerRetryPolicy)
     async_config: AsyncInvokeConfig = field(default_factory=AsyncInvokeConfig)
     reserved_concurrency: int | None = None
     flexible_window_minutes: int = 0  # Scheduler only
     scheduler_input: str | None = None  # Scheduler Target.Input; None: the default envelope
-    action_after_completion: str = "NONE"  # Scheduler: NONE or DELETE
-    # The seed's configuration; table names, secret and API URL are filled in at deploy.
-    environment: dict[str, str] = field(
-        default_factory=lambda: {
-            "ENV": "dev",
-            "LOG_LEVEL": "INFO",
-            "ENABLE_BATCH_PROCESSING": "true",
-            "BATCH_SIZE": "4",
-            "KEEP_RECORDS_DAYS": "90",
+    # Scheduler ActionAfterCompletion (NONE or DELETE): CloudFormation has no property for
+    # it, so a deploy sets it with UpdateSchedule afterwards.
+    action_after_completion: str = "NONE"
+
+    def parameters(self, schedule: Schedule, api_url: str, api_token: str) -> dict[str, str]:
+        """The template's parameters for this spec and schedule (a template takes those
+        it declares)."""
+        values = {
+            "FunctionName": self.function_name,
+            "Handler": self.handler,
+            "MemorySize": self.memory_mb,
+            "Timeout": self.timeout_seconds,
+            "ReservedConcurrency": _or(self.reserved_concurrency, -1),
+            "ExternalApiUrl": api_url,
+            "ApiToken": api_token,
+            "RecordsTableName": self.records_table,
+            "SyncTableName": self.sync_table,
+            "SecretName": self.secret_name,
+            "TriggerKind": schedule.kind,
+            "TriggerName": self.rule_name,
+            "ScheduleExpression": schedule.text,
+            "ScheduleTimezone": schedule.zone.key,
+            "FlexibleWindowMinutes": self.flexible_window_minutes,
+            "ScheduleStartDate": iso_z(schedule.start_date) if schedule.start_date else "",
+            "ScheduleEndDate": iso_z(schedule.end_date) if schedule.end_date else "",
+            "ScheduleInput": self.scheduler_input or "",
+            "RetryAttempts": self.retry.maximum_retry_attempts,
+            "MaxEventAge": self.retry.maximum_event_age_seconds,
+            "AsyncRetryAttempts": self.async_config.maximum_retry_attempts,
+            "AsyncMaxEventAge": self.async_config.maximum_event_age_seconds,
         }
-    )
+        return {name: str(value) for name, value in values.items()}
+
+    def code(self) -> bytes:
+        """The deployment zip: ours, or the user's code directory."""
+        if self.code_dir is not None:
+            return build_function_zip(self.code_dir, base=self.code_dir)
+        return build_function_zip()
 
 
 @dataclass(frozen=True)
 class Deployed:
     spec: StackSpec
-    function_arn: str
-    trigger_arn: str  # the EventBridge rule's or the Scheduler schedule's ARN
+    stack: StackDeployment
+    delivery: DeployedDelivery  # the trigger and function, read back from the backend
     schedule: Schedule
-    environment: dict[str, str]
     account: str
     region: str
+
+    @property
+    def function_arn(self) -> str:
+        return self.delivery.config.target_arn
+
+    @property
+    def trigger_arn(self) -> str:
+        return self.delivery.config.trigger_arn
 
     def event(self, event_id: str, time: datetime) -> dict[str, Any]:
         """The payload the rule or Scheduler schedule delivers for the occurrence `time`."""
@@ -83,19 +119,19 @@ class Deployed:
             account=self.account,
             region=self.region,
             time=time,
-            kind=self.schedule.kind,
+            kind=self.delivery.config.kind,
         )
 
     def function(self, overrides: Mapping[str, str] | None = None) -> FunctionSpec:
         """What an executor needs to run the deployed function, with variables overridden."""
-        return FunctionSpec(
-            name=self.spec.function_name,
-            arn=self.function_arn,
-            handler=self.spec.handler,
-            timeout_seconds=self.spec.timeout_seconds,
-            memory_mb=self.spec.memory_mb,
-            environment={**self.environment, **(overrides or {})},
-        )
+        function = self.delivery.function
+        if function is None:
+            raise BadInput(f"the target {self.function_arn} is not a deployed function")
+        return replace(function, environment={**function.environment, **(overrides or {})})
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def provision(
@@ -106,203 +142,35 @@ def provision(
     api_url: str,
     api_token: str,
 ) -> Deployed:
-    region = backend.region
-    _create_tables(backend.client("dynamodb"), spec)
-    backend.client("secretsmanager").create_secret(
-        Name=spec.secret_name, SecretString=json.dumps({"token": api_token})
+    """Deploy the spec's template to `backend` and read back what fires the function."""
+    template = Template.load(spec.template)
+    stack = deploy_to_embedded(
+        backend, template, spec.parameters(schedule, api_url, api_token), spec.code()
     )
-    role_arn = _create_role(backend, spec.role_name, "lambda.amazonaws.com")
-    environment = {
-        **spec.environment,
-        "REGION": region,
-        "EXTERNAL_API_URL": api_url,
-        "RECORDS_TABLE": spec.records_table,
-        "SYNC_TABLE": spec.sync_table,
-        "API_TOKEN_SECRET_ID": spec.secret_name,
-    }
-    queues = {
-        name: _create_queue(backend, name)
-        for name in (spec.trigger_dead_letter_queue, spec.failure_queue)
-        if name is not None
-    }
-    lam = backend.client("lambda")
-    function_arn = lam.create_function(
-        FunctionName=spec.function_name,
-        Runtime=RUNTIME,
-        Role=role_arn,
-        Handler=spec.handler,
-        Code={
-            "ZipFile": build_function_zip(spec.code_dir, base=spec.code_dir)
-            if spec.code_dir
-            else build_function_zip()
-        },
-        Timeout=spec.timeout_seconds,
-        MemorySize=spec.memory_mb,
-        Environment={"Variables": environment},
-    )["FunctionArn"]
-    invoke_config: dict[str, Any] = {
-        "FunctionName": spec.function_name,
-        "MaximumRetryAttempts": spec.async_config.maximum_retry_attempts,
-        "MaximumEventAgeInSeconds": spec.async_config.maximum_event_age_seconds,
-    }
-    if spec.failure_queue is not None:
-        invoke_config["DestinationConfig"] = {
-            "OnFailure": {"Destination": queues[spec.failure_queue]}
-        }
-    lam.put_function_event_invoke_config(**invoke_config)
-    if spec.reserved_concurrency is not None:
-        lam.put_function_concurrency(
-            FunctionName=spec.function_name,
-            ReservedConcurrentExecutions=spec.reserved_concurrency,
-        )
-    dead_letter = queues.get(spec.trigger_dead_letter_queue or "")
-    if schedule.kind == "rule":
-        trigger_arn = _create_rule(backend, spec, schedule, function_arn, dead_letter)
-    else:
-        trigger_arn = _create_scheduler_schedule(backend, spec, schedule, function_arn, dead_letter)
-    return Deployed(spec, function_arn, trigger_arn, schedule, environment, backend.account, region)
+    kind, name = stack.trigger()
+    if kind == "scheduler" and spec.action_after_completion != "NONE":
+        _set_action_after_completion(backend, name, spec.action_after_completion)
+    delivery = read_back(backend, stack)
+    return Deployed(spec, stack, delivery, schedule, backend.account, backend.region)
 
 
-def _retry_policy(spec: StackSpec) -> dict[str, int]:
-    return {
-        "MaximumRetryAttempts": spec.retry.maximum_retry_attempts,
-        "MaximumEventAgeInSeconds": spec.retry.maximum_event_age_seconds,
-    }
-
-
-def _create_queue(backend: AwsBackend, name: str) -> str:
-    sqs = backend.client("sqs")
-    url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return arn
-
-
-def _create_rule(
-    backend: AwsBackend,
-    spec: StackSpec,
-    schedule: Schedule,
-    target: str,
-    dead_letter: str | None,
-) -> str:
-    events = backend.client("events")
-    rule_arn: str = events.put_rule(
-        Name=spec.rule_name,
-        ScheduleExpression=schedule.text,
-        State="ENABLED",
-        Description="Scheduled data synchronization",
-    )["RuleArn"]
-    entry: dict[str, Any] = {
-        "Id": "sync-function",
-        "Arn": target,
-        "RetryPolicy": _retry_policy(spec),
-    }
-    if dead_letter is not None:
-        entry["DeadLetterConfig"] = {"Arn": dead_letter}
-    events.put_targets(Rule=spec.rule_name, Targets=[entry])
-    backend.client("lambda").add_permission(
-        FunctionName=spec.function_name,
-        StatementId="allow-eventbridge-rule",
-        Action="lambda:InvokeFunction",
-        Principal="events.amazonaws.com",
-        SourceArn=rule_arn,
+def _set_action_after_completion(backend: AwsBackend, name: str, action: str) -> None:
+    """Re-create the schedule with the action: moto's UpdateSchedule drops the field."""
+    scheduler = backend.client("scheduler")
+    current = scheduler.get_schedule(Name=name)
+    keys = (
+        "ScheduleExpression",
+        "ScheduleExpressionTimezone",
+        "StartDate",
+        "EndDate",
+        "Description",
+        "State",
+        "FlexibleTimeWindow",
+        "Target",
+        "GroupName",
+        "KmsKeyArn",
     )
-    return rule_arn
-
-
-def _create_scheduler_schedule(
-    backend: AwsBackend,
-    spec: StackSpec,
-    schedule: Schedule,
-    target: str,
-    dead_letter: str | None,
-) -> str:
-    role_arn = _create_role(backend, f"{spec.rule_name}-scheduler", "scheduler.amazonaws.com")
-    window = spec.flexible_window_minutes
-    request: dict[str, Any] = {
-        "Name": spec.rule_name,
-        "ScheduleExpression": schedule.text,
-        "ScheduleExpressionTimezone": schedule.zone.key,
-        "FlexibleTimeWindow": (
-            {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"}
-        ),
-        "Target": {"Arn": target, "RoleArn": role_arn, "RetryPolicy": _retry_policy(spec)},
-        "State": "ENABLED",
-        "ActionAfterCompletion": spec.action_after_completion,
-    }
-    if dead_letter is not None:
-        request["Target"]["DeadLetterConfig"] = {"Arn": dead_letter}
-    if spec.scheduler_input is not None:
-        request["Target"]["Input"] = spec.scheduler_input
-    if schedule.start_date is not None:
-        request["StartDate"] = schedule.start_date
-    if schedule.end_date is not None:
-        request["EndDate"] = schedule.end_date
-    arn: str = backend.client("scheduler").create_schedule(**request)["ScheduleArn"]
-    return arn
-
-
-def _create_role(backend: AwsBackend, name: str, principal: str) -> str:
-    arn: str = backend.client("iam").create_role(
-        RoleName=name,
-        AssumeRolePolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": principal},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
-            }
-        ),
-    )["Role"]["Arn"]
-    return arn
-
-
-def _create_tables(dynamodb: Any, spec: StackSpec) -> None:
-    dynamodb.create_table(
-        TableName=spec.records_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "activeWeek", "AttributeType": "S"},
-            {"AttributeName": "updatedAt", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "retention-index",
-                "KeySchema": [
-                    {"AttributeName": "activeWeek", "KeyType": "HASH"},
-                    {"AttributeName": "updatedAt", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    dynamodb.create_table(
-        TableName=spec.sync_table,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "syncId", "AttributeType": "S"},
-            {"AttributeName": "cursorSource", "AttributeType": "S"},
-            {"AttributeName": "windowTo", "AttributeType": "S"},
-        ],
-        KeySchema=[{"AttributeName": "syncId", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "cursor-index",
-                "KeySchema": [
-                    {"AttributeName": "cursorSource", "KeyType": "HASH"},
-                    {"AttributeName": "windowTo", "KeyType": "RANGE"},
-                ],
-                "Projection": {
-                    "ProjectionType": "INCLUDE",
-                    "NonKeyAttributes": ["retentionCutoff"],
-                },
-            }
-        ],
+    scheduler.delete_schedule(Name=name, GroupName=current["GroupName"])
+    scheduler.create_schedule(
+        Name=name, ActionAfterCompletion=action, **{k: current[k] for k in keys if k in current}
     )

@@ -3,6 +3,7 @@ SQS on the embedded backend, Scheduler's settings apply, duplicates stay harmles
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +16,7 @@ from harness.delivery import AsyncInvokeConfig, TriggerRetryPolicy
 from harness.delivery.deployed import read_rule, read_schedule
 from harness.delivery.payloads import substitute_input
 from harness.delivery.queues import read_queue
+from harness.deploy import DEFAULT_TEMPLATE
 from harness.runner import RunOptions, run
 from harness.schedules import Schedule
 from harness.stack import StackSpec, provision
@@ -64,7 +66,8 @@ def test_a_removed_permission_or_function_is_seen(backend: EmbeddedBackend) -> N
     provision(backend, spec, schedule=schedule, api_url="http://127.0.0.1:9", api_token="t")
     lam = backend.client("lambda")
 
-    lam.remove_permission(FunctionName=spec.function_name, StatementId="allow-eventbridge-rule")
+    [statement] = json.loads(lam.get_policy(FunctionName=spec.function_name)["Policy"])["Statement"]
+    lam.remove_permission(FunctionName=spec.function_name, StatementId=statement["Sid"])
     assert not read_rule(backend, spec.rule_name).config.permitted
 
     lam.delete_function(FunctionName=spec.function_name)
@@ -198,18 +201,12 @@ def test_an_end_date_bounds_the_run_and_delete_removes_the_schedule_after_it(
     assert result.report["delivery"]["schedule_deleted"] is True
 
 
-def test_a_disabled_rule_fires_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.runner as runner
+def test_a_disabled_rule_fires_nothing(tmp_path: Path) -> None:
+    template = tmp_path / "disabled.yaml"
+    ours = DEFAULT_TEMPLATE.read_text()
+    template.write_text(ours.replace("      State: ENABLED\n", "      State: DISABLED\n", 1))
 
-    real = runner.read_deployed
-
-    def disable_then_read(backend: EmbeddedBackend, deployed: object) -> object:
-        backend.client("events").disable_rule(Name="daily-data-sync")
-        return real(backend, deployed)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(runner, "read_deployed", disable_then_read)
-
-    result = run(options(tmp_path))
+    result = run(options(tmp_path / "out", template=template))
 
     assert result.report["fires"] == []
     assert all(i["held"] for i in result.report["invariants"])

@@ -1,0 +1,178 @@
+"""Deploy one template, unchanged, to the embedded AWS, to LocalStack or to AWS.
+
+The function's zip goes to S3 first (what `aws cloudformation package` does) and the
+template names it with its `CodeBucket` and `CodeKey` parameters. The embedded AWS gets
+the template through the service APIs (`embedded_stack`); LocalStack and AWS get it
+through CloudFormation. Either way the result is the stack's resources and outputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError, WaiterError
+
+from .cloudformation import Template, TemplateError
+from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
+from .embedded_stack import StackResource, deploy_embedded
+from .errors import BadInput
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "template.yaml"
+DEFAULT_STACK = "scheduled-sync"
+TRIGGER_TYPES = ("AWS::Events::Rule", "AWS::Scheduler::Schedule")
+
+
+@dataclass(frozen=True)
+class StackDeployment:
+    """What a deploy left: the stack's resources (physical ids) and outputs."""
+
+    name: str
+    target: str
+    resources: list[StackResource]
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    def of_type(self, kind: str) -> list[str]:
+        return [r.physical_id for r in self.resources if r.type == kind]
+
+    def trigger(self) -> tuple[str, str]:
+        """(kind, name) of what fires the function: its rule or Scheduler schedule."""
+        for resource in self.resources:
+            if resource.type in TRIGGER_TYPES:
+                kind = "rule" if resource.type == "AWS::Events::Rule" else "scheduler"
+                # A rule on a custom bus is `bus|name`; a schedule may be an ARN.
+                return kind, resource.physical_id.rsplit("/", 1)[-1].split("|")[-1]
+        raise BadInput(
+            f"stack {self.name} has no EventBridge rule or Scheduler schedule to fire;"
+            " the template needs an AWS::Events::Rule or AWS::Scheduler::Schedule"
+        )
+
+
+def read_back(backend: Any, stack: StackDeployment) -> DeployedDelivery:
+    """What fires the function, read from the backend's own APIs as the deploy left it."""
+    kind, name = stack.trigger()
+    return read_rule(backend, name) if kind == "rule" else read_schedule(backend, name)
+
+
+def artifact_key(code: bytes) -> str:
+    """The zip's key in the artifact bucket, named by its content as `sam package` does,
+    so an unchanged function is not uploaded or redeployed again."""
+    return f"functions/{hashlib.sha256(code).hexdigest()[:32]}.zip"
+
+
+def upload_code(s3: Any, bucket: str, code: bytes, *, create: bool, region: str) -> str:
+    if create:
+        try:
+            if region == "us-east-1":
+                s3.create_bucket(Bucket=bucket)
+            else:
+                s3.create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+                )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou",):
+                raise BadInput(f"cannot create the artifact bucket {bucket}: {exc}") from None
+    key = artifact_key(code)
+    s3.put_object(Bucket=bucket, Key=key, Body=code)
+    return key
+
+
+def deploy_to_embedded(
+    backend: Any,
+    template: Template,
+    parameters: Mapping[str, str],
+    code: bytes,
+    *,
+    stack_name: str = DEFAULT_STACK,
+) -> StackDeployment:
+    """Deploy to the embedded AWS (or anything that answers its service APIs)."""
+    bucket = f"harness-artifacts-{backend.account}-{backend.region}"
+    key = upload_code(backend.client("s3"), bucket, code, create=True, region=backend.region)
+    values = template.parameter_values({**parameters, "CodeBucket": bucket, "CodeKey": key})
+    stack = template.stack(stack_name, values, backend.account, backend.region)
+    resources = deploy_embedded(backend, stack)
+    return StackDeployment(stack_name, "embedded", resources, stack.outputs())
+
+
+def deploy_with_cloudformation(
+    clients: Any,
+    template: Template,
+    parameters: Mapping[str, str],
+    code: bytes,
+    *,
+    target: str,
+    bucket: str,
+    create_bucket: bool,
+    region: str,
+    stack_name: str = DEFAULT_STACK,
+    wait_seconds: int = 600,
+) -> StackDeployment:
+    """Create or update the stack through CloudFormation (LocalStack, AWS) and wait."""
+    key = upload_code(clients.client("s3"), bucket, code, create=create_bucket, region=region)
+    given = {**parameters, "CodeBucket": bucket, "CodeKey": key}
+    values = template.parameter_values(given)  # checked here: one line, not a stack event
+    cfn = clients.client("cloudformation")
+    request = {
+        "StackName": stack_name,
+        "TemplateBody": template.text,
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    }
+    exists = _stack_status(cfn, stack_name) not in (None, "REVIEW_IN_PROGRESS")
+    try:
+        if exists:
+            cfn.update_stack(**request)
+        else:
+            cfn.create_stack(**request)
+    except ClientError as exc:
+        message = exc.response["Error"].get("Message", "")
+        if "No updates are to be performed" not in message:
+            raise TemplateError(f"{target} refused the stack {stack_name}: {message}") from None
+    else:
+        waiter = cfn.get_waiter("stack_update_complete" if exists else "stack_create_complete")
+        delay = 2
+        try:
+            waiter.wait(
+                StackName=stack_name,
+                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, wait_seconds // delay)},
+            )
+        except WaiterError:
+            raise TemplateError(
+                f"stack {stack_name} did not deploy on {target}: {_first_failure(cfn, stack_name)}"
+            ) from None
+    return read_stack(cfn, stack_name, target)
+
+
+def read_stack(cfn: Any, stack_name: str, target: str) -> StackDeployment:
+    resources = [
+        StackResource(r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""))
+        for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+        for r in page["StackResourceSummaries"]
+    ]
+    stack = cfn.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    return StackDeployment(stack_name, target, resources, outputs)
+
+
+def _stack_status(cfn: Any, stack_name: str) -> str | None:
+    try:
+        stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
+    except ClientError:
+        return None
+    return str(stacks[0]["StackStatus"]) if stacks else None
+
+
+def _first_failure(cfn: Any, stack_name: str) -> str:
+    """The reason of the earliest failed resource: the cause, not its consequences."""
+    try:
+        events = cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
+    except ClientError as exc:
+        return str(exc)
+    failed = [e for e in reversed(events) if str(e.get("ResourceStatus", "")).endswith("FAILED")]
+    if not failed:
+        return f"status {_stack_status(cfn, stack_name)}"
+    first = failed[0]
+    return f"{first['LogicalResourceId']}: {first.get('ResourceStatusReason', 'failed')}"

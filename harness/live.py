@@ -1,0 +1,363 @@
+"""`harness live`: the deployed function fired by APScheduler in real or scaled time.
+
+The stack is deployed to the backend, the schedule read back, and APScheduler fires it on
+a `ScaledClock` (speed 60: an hour a minute). Each occurrence is delivered by the same
+engine a virtual run uses: hand-off, Lambda's async retries 1 and 2 minutes (scaled)
+after a failure, dead letters to the deployed queues. The function runs through the
+executor on the embedded AWS, and through the backend's own Lambda Invoke API on
+LocalStack. Ctrl-C stops the firing, ends the waits and prints a summary.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, nullcontext, suppress
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from rich.console import Console
+from rich.table import Table
+
+from mock_api import BackgroundServer, Dataset, create_app
+
+from .backend import EmbeddedBackend
+from .clock import LiveRunClock, LiveStopped, ScaledClock
+from .cloudformation import Template
+from .delivery import Delivery, Execution, ExecutionResult, OccurrenceRecord
+from .delivery.deployed import DeployedDelivery
+from .delivery.payloads import event_payload
+from .delivery.queues import send_dead_letters
+from .deploy import deploy_to_embedded, deploy_with_cloudformation, read_back
+from .errors import BadInput
+from .events import iso_z, seeded_uuid
+from .executor import InProcessExecutor, InvocationResult
+from .remote import DEFAULT_LOCALSTACK, LambdaInvoker, RemoteBackend, wait_for_localstack
+from .report import Fire
+from .runner import (
+    delivery_knob,
+    fault_plan_for,
+    fire_of,
+    function_runtime,
+    prepare_report_dir,
+    write_logs,
+)
+from .schedules import Schedule
+from .stack import StackSpec
+
+BACKENDS = ("embedded", "localstack")
+
+
+@dataclass
+class LiveOptions:
+    backend: str = "embedded"
+    endpoint_url: str = DEFAULT_LOCALSTACK  # LocalStack's
+    speed: float = 1.0
+    schedule: str = "cron(0 2 * * ? *)"
+    timezone: str = "UTC"
+    start: datetime | None = None  # where the clock starts; None: now
+    duration: float | None = None  # wall seconds to run; None: until Ctrl-C
+    seed: int = 1
+    faults: str = "none"
+    template: Path | None = None
+    handler: str | None = None
+    code_dir: Path | None = None
+    api_url: str | None = None  # an API that is already running; None: start the mock API
+    api_token: str | None = None
+    report_dir: Path = Path("out/live")
+    health_timeout: float = 120.0
+
+
+@dataclass
+class LiveResult:
+    fires: list[Fire] = field(default_factory=list)
+    in_flight: int = 0
+    started: datetime | None = None
+    stopped: datetime | None = None
+    wall_seconds: float = 0.0
+    backend: str = "embedded"
+
+
+def live(options: LiveOptions, console: Console) -> LiveResult:
+    if options.backend not in BACKENDS:
+        raise BadInput(f"--backend {options.backend!r}: choose embedded or localstack")
+    if options.speed <= 0:
+        raise BadInput(f"--speed must be positive, got {options.speed}")
+    if options.backend == "localstack" and options.api_url is None:
+        raise BadInput(
+            "--backend localstack runs the function in LocalStack's containers, which cannot"
+            " reach this machine's loopback: pass --api-url of an API they reach (docker"
+            " compose runs the mock API as http://mock-api:8000)"
+        )
+    plan = fault_plan_for(options.faults, options.seed)
+    start = options.start or datetime.now(UTC).replace(microsecond=0)
+    schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=start)
+    prepare_report_dir(options.report_dir)
+    clock = ScaledClock(start, options.speed)
+    rng = random.Random(options.seed)
+    token = options.api_token or f"tok_{rng.getrandbits(96):024x}"
+    spec = StackSpec(
+        template=options.template or StackSpec().template,
+        handler=options.handler or StackSpec().handler,
+        code_dir=options.code_dir,
+    )
+    result = LiveResult(backend=options.backend)
+    with ExitStack() as services:
+        with console.status(f"Deploying the stack to {options.backend}"):
+            if options.api_url is None:
+                dataset = Dataset(seed=options.seed, origin=start)
+                app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
+                api_url = services.enter_context(BackgroundServer(app)).url
+            else:
+                api_url = options.api_url
+            template = Template.load(spec.template)
+            parameters = spec.parameters(schedule, api_url, token)
+            backend: EmbeddedBackend | RemoteBackend
+            if options.backend == "embedded":
+                backend = services.enter_context(EmbeddedBackend())
+                stack = deploy_to_embedded(backend, template, parameters, spec.code())
+            else:
+                wait_for_localstack(options.endpoint_url, timeout=options.health_timeout)
+                backend = RemoteBackend(
+                    "LocalStack", endpoint_url=options.endpoint_url, region=None
+                )
+                stack = deploy_with_cloudformation(
+                    backend,
+                    template,
+                    parameters,
+                    spec.code(),
+                    target="LocalStack",
+                    bucket="harness-artifacts",
+                    create_bucket=True,
+                    region=backend.region,
+                )
+            setup = read_back(backend, stack)
+        if isinstance(backend, RemoteBackend) and setup.config.kind == "rule":
+            services.enter_context(_rule_left_to_the_harness(backend, setup))
+        deployed = Schedule.parse(
+            setup.trigger.expression, timezone=setup.trigger.timezone, created=start
+        )
+        console.print(
+            f"Firing [bold]{deployed.text}[/] ({deployed.zone.key}) from {iso_z(start)} at"
+            f" x{options.speed:g} on {options.backend}; Ctrl-C stops."
+        )
+        result = _fire_live(options, console, clock, deployed, setup, backend, plan, api_url)
+    return result
+
+
+@contextmanager
+def _rule_left_to_the_harness(backend: RemoteBackend, setup: DeployedDelivery) -> Iterator[None]:
+    """LocalStack fires enabled rules itself, on the wall clock, about once a minute: the
+    harness disables the rule while it fires it, so nothing fires twice."""
+    events = backend.client("events")
+    name = setup.config.trigger_arn.rsplit("/", 1)[-1]
+    events.disable_rule(Name=name)
+    try:
+        yield
+    finally:
+        events.enable_rule(Name=name)
+
+
+def _fire_live(
+    options: LiveOptions,
+    console: Console,
+    clock: ScaledClock,
+    schedule: Schedule,
+    setup: DeployedDelivery,
+    backend: EmbeddedBackend | RemoteBackend,
+    plan: Any,
+    api_url: str,
+) -> LiveResult:
+    config = replace(
+        setup.config,
+        duplicate_rate=delivery_knob(None, plan, "duplicate_rate"),
+        handoff_error_rate=delivery_knob(None, plan, "handoff_error_rate"),
+    )
+    result = LiveResult(backend=options.backend, started=clock.now())
+    state = threading.Lock()  # the counters, ids and files the jobs share
+    ids = random.Random(f"{options.seed}:live")
+    in_flight, cut_short = [0], [0]  # running now; stopped in the middle of a wait
+    report_dir = options.report_dir
+    started_wall = time.perf_counter()
+    run_clock = LiveRunClock(clock)  # the in-process function's
+    with ExitStack() as running:
+        logs = running.enter_context((report_dir / "logs.jsonl").open("w", encoding="utf-8"))
+        fires_out = running.enter_context((report_dir / "fires.jsonl").open("w", encoding="utf-8"))
+        if isinstance(backend, EmbeddedBackend):
+            if setup.function is None:
+                raise BadInput(f"the target {config.target_arn} is not a deployed function")
+            function = replace(
+                setup.function,
+                code_dir=str(options.code_dir.resolve()) if options.code_dir else None,
+            )
+            seam = running.enter_context(function_runtime(run_clock))
+            executor: Any = running.enter_context(
+                InProcessExecutor(
+                    function,
+                    clock=run_clock,
+                    runtime_environment=backend.environment(),
+                    function_clock=seam,
+                )
+            )
+        else:
+            executor = LambdaInvoker(backend, config.target_arn)
+        # One warm environment in this process runs one invocation at a time; LocalStack
+        # runs each in its own container.
+        one_at_a_time = threading.Lock() if isinstance(executor, InProcessExecutor) else None
+        external_api = options.api_url is not None
+
+        def invoke(execution: Execution, payload: Any) -> ExecutionResult:
+            clock.sleep_until(execution.at)  # a retry waits its (scaled) minute or two
+            if external_api:
+                _set_api_time(api_url, clock.now())
+            with one_at_a_time or nullcontext():
+                run_clock.begin()
+                answer: InvocationResult = executor.invoke(payload, request_id=execution.request_id)
+            with state:
+                write_logs(logs, answer)
+            return ExecutionResult(
+                status=answer.status,
+                duration_seconds=answer.duration_ms / 1000,
+                error=answer.error,
+                payload=answer.response,
+                detail=answer,
+            )
+
+        def occurrence(scheduled: datetime) -> None:
+            with state:
+                in_flight[0] += 1
+            try:
+                delivery = Delivery(
+                    config,
+                    invoke=invoke,
+                    payload_for=lambda record, handoff, execution_id: event_payload(
+                        config,
+                        event_id=record.event_id,
+                        scheduled=record.scheduled,
+                        account=backend.account,
+                        region=backend.region,
+                        scheduler_input=setup.scheduler_input,
+                        execution_id=execution_id,
+                        attempt=handoff,
+                    ),
+                    new_id=lambda: _locked_uuid(ids, state),
+                    rng=random.Random(f"{options.seed}:{iso_z(scheduled)}"),
+                )
+                [record] = delivery.run([scheduled])
+                send_dead_letters(backend.client("sqs"), delivery.dead_letters)
+                fire = fire_of(record)
+                with state:
+                    result.fires.append(fire)
+                    fires_out.write(json.dumps(asdict(fire)) + "\n")
+                    fires_out.flush()
+                console.print(_line(record, fire))
+            except LiveStopped:
+                with state:
+                    cut_short[0] += 1
+            finally:
+                with state:
+                    in_flight[0] -= 1
+
+        # APScheduler runs on the wall clock: each fire is a job at the wall time the
+        # live clock reads its scheduled time, and it plans the next one as it starts.
+        trigger = schedule.trigger()
+        scheduler = BackgroundScheduler(timezone=UTC, executors={"default": ThreadPoolExecutor(64)})
+
+        def plan_after(previous: datetime | None) -> None:
+            fire = trigger.get_next_fire_time(previous, clock.now())
+            if fire is not None and not clock.stopped:
+                scheduler.add_job(
+                    fire_and_plan,
+                    trigger=DateTrigger(run_date=clock.wall_at(fire)),
+                    args=[fire],
+                    misfire_grace_time=None,  # a late fire still runs, as EventBridge's would
+                )
+
+        def fire_and_plan(scheduled: datetime) -> None:
+            plan_after(scheduled)
+            occurrence(scheduled)
+
+        clock.restart()  # the first fire is a schedule's first after now, not after deploying
+        result.started = clock.now()
+        scheduler.start()
+        plan_after(None)
+        try:
+            deadline = None if options.duration is None else time.monotonic() + options.duration
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.2 if deadline is None else min(0.2, deadline - time.monotonic()))
+        except KeyboardInterrupt:
+            console.print("Stopping: no more fires; waits end now.")
+        finally:
+            scheduler.shutdown(wait=False)
+            clock.stop()
+            for _ in range(100):  # let jobs that were mid-invocation finish their call
+                with state:
+                    if in_flight[0] == 0:
+                        break
+                time.sleep(0.1)
+            with state:
+                result.in_flight = in_flight[0] + cut_short[0]
+    result.stopped = clock.now()
+    result.wall_seconds = time.perf_counter() - started_wall
+    return result
+
+
+def _locked_uuid(rng: random.Random, lock: threading.Lock) -> str:
+    with lock:
+        return seeded_uuid(rng)
+
+
+def _set_api_time(api_url: str, now: datetime) -> None:
+    """Keep an external mock API's logical time on the live clock (best effort: a real
+    API has no such control and follows its own clock)."""
+    with suppress(httpx.HTTPError):
+        httpx.post(f"{api_url}/_clock", json={"now": iso_z(now)}, timeout=2.0)
+
+
+def _line(record: OccurrenceRecord, fire: Fire) -> str:
+    colour = {"succeeded": "green", "dlq": "yellow"}.get(fire.outcome, "red")
+    runs = sum(1 for a in record.attempts if a.layer == "lambda")
+    n = fire.records_processed
+    extra = f", {n} record{'s' if n != 1 else ''}" if fire.outcome == "succeeded" else ""
+    return (
+        f"{fire.scheduled_time}  [{colour}]{fire.outcome}[/] after {runs}"
+        f" run{'s' if runs != 1 else ''}{extra}"
+    )
+
+
+def summary(result: LiveResult) -> Table:
+    table = Table(title="Live run", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    counts = collections.Counter(fire.outcome for fire in result.fires)
+    table.add_row("backend", result.backend)
+    if result.started and result.stopped:
+        span = result.stopped - result.started
+        table.add_row(
+            "clock",
+            f"{iso_z(result.started)} to {iso_z(result.stopped)}"
+            f" ({_span(span)} in {result.wall_seconds:.1f} s wall)",
+        )
+    outcome = ", ".join(f"{n} {name}" for name, n in sorted(counts.items())) or "none finished"
+    table.add_row("fires", f"{len(result.fires)}: {outcome}")
+    if result.in_flight:
+        table.add_row("in flight when stopped", str(result.in_flight))
+    attempts = sum(len(f.attempts) for f in result.fires)
+    table.add_row("attempts", str(attempts))
+    table.add_row("records processed", str(sum(f.records_processed for f in result.fires)))
+    return table
+
+
+def _span(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"

@@ -1,0 +1,181 @@
+"""Backends that run functions themselves: LocalStack at its endpoint, and AWS.
+
+`RemoteBackend` is what the deploy and the harness need of either: clients, the account
+and the region. `wait_for_localstack` polls LocalStack's health endpoint until the
+services the stack needs are up. `LambdaInvoker` runs the function through the backend's
+own Lambda Invoke API and reads the result as an executor's `InvocationResult`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import boto3
+import httpx
+from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from .errors import BadInput
+from .executor import InvocationResult
+
+DEFAULT_LOCALSTACK = "http://127.0.0.1:4566"
+# Every service the deploy template's resources (and the deploy itself) use.
+STACK_SERVICES = (
+    "cloudformation",
+    "cloudwatch",
+    "dynamodb",
+    "events",
+    "iam",
+    "lambda",
+    "logs",
+    "s3",
+    "scheduler",
+    "secretsmanager",
+    "sqs",
+    "sts",
+)
+_READY = ("available", "running")
+_REPORT = re.compile(r"Duration: ([\d.]+) ms")
+
+
+class RemoteBackend:
+    """LocalStack (an endpoint URL, test credentials) or AWS (the credential chain)."""
+
+    def __init__(self, name: str, *, endpoint_url: str | None, region: str | None) -> None:
+        self.name = name
+        self.endpoint_url = endpoint_url
+        if endpoint_url is not None:  # LocalStack takes any credentials
+            self._session = boto3.session.Session(
+                aws_access_key_id="test", aws_secret_access_key="test", region_name=region
+            )
+        else:
+            self._session = boto3.session.Session(region_name=region)
+        self.region = self._session.region_name or "us-east-1"
+        self._clients: dict[str, Any] = {}
+        self._account: str | None = None
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            try:
+                self._account = str(self.client("sts").get_caller_identity()["Account"])
+            except NoCredentialsError:
+                raise BadInput(
+                    "no AWS credentials found: run `aws configure` or `aws sso login`, or set"
+                    " AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+                ) from None
+            except NoRegionError:
+                raise BadInput("no AWS region set: pass --region or set AWS_REGION") from None
+            except (ClientError, BotoCoreError) as exc:
+                reason = " ".join(str(exc).split())
+                raise BadInput(f"{self.name} did not say who we are (STS): {reason}") from None
+        return self._account
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self._session.client(
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=self.region,
+                config=BotoConfig(retries={"mode": "standard"}, read_timeout=910),
+            )
+        return self._clients[service]
+
+
+def wait_for_localstack(
+    endpoint_url: str,
+    *,
+    timeout: float = 120.0,
+    services: Iterable[str] = STACK_SERVICES,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.monotonic,
+) -> dict[str, str]:
+    """Poll `/_localstack/health` until every service is available or running; the
+    services' states. LocalStack starts services lazily: `available` is ready."""
+    url = endpoint_url.rstrip("/") + "/_localstack/health"
+    deadline = now() + timeout
+    reason = "it did not answer"
+    while True:
+        try:
+            answer = httpx.get(url, timeout=5.0)
+            states = dict(answer.json().get("services", {})) if answer.is_success else {}
+            if not answer.is_success:
+                reason = f"its health check answered HTTP {answer.status_code}"
+        except httpx.HTTPError as exc:
+            states, reason = {}, f"it did not answer ({type(exc).__name__})"
+        except ValueError:
+            states, reason = {}, "its health check did not answer JSON"
+        if states:
+            missing = {s: states.get(s, "not enabled") for s in services}
+            waiting = {s: state for s, state in missing.items() if state not in _READY}
+            if not waiting:
+                return {s: states[s] for s in services}
+            reason = ", ".join(f"{s} is {state}" for s, state in sorted(waiting.items()))
+            if any(state == "not enabled" for state in waiting.values()):
+                raise BadInput(
+                    f"LocalStack at {endpoint_url} does not run every service the stack needs"
+                    f" ({reason}); add them to SERVICES (docker-compose.yml has the list)"
+                )
+        if now() >= deadline:
+            raise BadInput(
+                f"LocalStack at {endpoint_url} was not healthy within {timeout:g} s: {reason};"
+                " start it with `make up` (needs Docker and LOCALSTACK_AUTH_TOKEN) and see"
+                " `make logs`"
+            )
+        sleep(1.0)
+
+
+class LambdaInvoker:
+    """The function invoked through the backend's Lambda API (synchronously, with the log
+    tail), so the harness sees each attempt's outcome and applies AWS's async retries."""
+
+    def __init__(self, backend: RemoteBackend, function_name: str) -> None:
+        self._lambda = backend.client("lambda")
+        self._function = function_name
+
+    def invoke(self, event: Any, *, request_id: str) -> InvocationResult:
+        started = time.perf_counter()
+        answer = self._lambda.invoke(
+            FunctionName=self._function,
+            InvocationType="RequestResponse",
+            LogType="Tail",
+            Payload=json.dumps(event).encode(),
+        )
+        wall_ms = (time.perf_counter() - started) * 1000
+        return invocation_result(answer, request_id=request_id, wall_ms=wall_ms)
+
+
+def invocation_result(
+    answer: dict[str, Any], *, request_id: str, wall_ms: float
+) -> InvocationResult:
+    """An Invoke response (payload, FunctionError, base64 log tail) as an attempt."""
+    body = answer["Payload"].read() if hasattr(answer.get("Payload"), "read") else b""
+    try:
+        payload = json.loads(body) if body else None
+    except ValueError:
+        payload = body.decode(errors="replace")
+    tail = base64.b64decode(answer.get("LogResult") or "").decode(errors="replace")
+    logs = tail.splitlines()
+    report = _REPORT.search(tail)
+    duration_ms = round(float(report.group(1))) if report else round(wall_ms)
+    request = answer.get("ResponseMetadata", {}).get("RequestId") or request_id
+    if not answer.get("FunctionError"):
+        return InvocationResult("succeeded", duration_ms, wall_ms, request, payload, logs=logs)
+    error = payload if isinstance(payload, dict) else {"errorMessage": str(payload)}
+    message = str(error.get("errorMessage", ""))
+    kind = str(error.get("errorType", "Error"))
+    timed_out = kind == "Sandbox.Timedout" or "Task timed out" in message
+    return InvocationResult(
+        "timeout" if timed_out else "function_error",
+        duration_ms,
+        wall_ms,
+        request,
+        payload,
+        error=f"{kind}: {message}",
+        logs=logs,
+    )
