@@ -33,7 +33,7 @@ from .deploy import (
 from .errors import BadInput
 from .remote import DEFAULT_LOCALSTACK, RemoteBackend, wait_for_localstack
 from .schedules import Schedule
-from .stack import StackSpec
+from .stack import StackSpec, check_function
 
 TARGETS = ("embedded", "localstack", "aws")
 # Where the function finds the API when none is given: the mock API beside it.
@@ -83,6 +83,7 @@ def prepare(options: DeployOptions) -> tuple[Template, dict[str, str], bytes]:
         if options.target == "aws":
             raise BadInput("--target aws needs --api-token: the external API's bearer token")
         token = "local-dev-token"
+    check_function(options.handler, options.code_dir)
     spec = StackSpec(
         template=options.template or StackSpec().template,
         handler=options.handler or StackSpec().handler,

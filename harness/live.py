@@ -53,7 +53,7 @@ from .runner import (
     write_logs,
 )
 from .schedules import Schedule
-from .stack import StackSpec
+from .stack import StackSpec, check_function
 
 BACKENDS = ("embedded", "localstack")
 
@@ -99,6 +99,7 @@ def live(options: LiveOptions, console: Console) -> LiveResult:
             " reach this machine's loopback: pass --api-url of an API they reach (docker"
             " compose runs the mock API as http://mock-api:8000)"
         )
+    check_function(options.handler, options.code_dir)
     plan = fault_plan_for(options.faults, options.seed)
     start = options.start or datetime.now(UTC).replace(microsecond=0)
     schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=start)

@@ -18,7 +18,13 @@ from typing import Any
 import boto3
 import httpx
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
 
 from .errors import BadInput
 from .executor import InvocationResult
@@ -54,7 +60,13 @@ class RemoteBackend:
                 aws_access_key_id="test", aws_secret_access_key="test", region_name=region
             )
         else:
-            self._session = boto3.session.Session(region_name=region)
+            try:
+                self._session = boto3.session.Session(region_name=region)
+            except ProfileNotFound as exc:
+                raise BadInput(
+                    f"AWS profile {exc.kwargs.get('profile')!r} is not configured: check"
+                    " AWS_PROFILE and ~/.aws/config (`aws configure list-profiles`)"
+                ) from None
         self.region = self._session.region_name or "us-east-1"
         self._clients: dict[str, Any] = {}
         self._account: str | None = None
@@ -111,12 +123,12 @@ def wait_for_localstack(
         except ValueError:
             states, reason = {}, "its health check did not answer JSON"
         if states:
-            missing = {s: states.get(s, "not enabled") for s in services}
-            waiting = {s: state for s, state in missing.items() if state not in _READY}
+            known = {s: states.get(s, "disabled") for s in services}
+            waiting = {s: state for s, state in known.items() if state not in _READY}
             if not waiting:
-                return {s: states[s] for s in services}
+                return known
             reason = ", ".join(f"{s} is {state}" for s, state in sorted(waiting.items()))
-            if any(state == "not enabled" for state in waiting.values()):
+            if "disabled" in waiting.values():  # not in SERVICES: it will never come up
                 raise BadInput(
                     f"LocalStack at {endpoint_url} does not run every service the stack needs"
                     f" ({reason}); add them to SERVICES (docker-compose.yml has the list)"

@@ -67,7 +67,7 @@ from .report import (
     write_report,
 )
 from .schedules import Schedule
-from .stack import StackSpec, provision
+from .stack import StackSpec, check_function, provision
 from .subprocess_executor import SubprocessExecutor
 from .truth import check_records
 
@@ -378,10 +378,7 @@ def _check(options: RunOptions) -> None:
             f"--function-timeout must be 1 to 900 seconds (Lambda's limits),"
             f" got {options.function_timeout}"
         )
-    if options.code_dir is not None and not options.code_dir.is_dir():
-        raise BadInput(f"--code-dir {str(options.code_dir)!r} is not a directory")
-    if options.code_dir is not None and options.handler is None:
-        raise BadInput("--code-dir goes with --handler: name the handler in that directory")
+    check_function(options.handler, options.code_dir)
     if options.changes_per_day < 1:
         raise BadInput("--changes-per-day must be at least 1")
     if options.duplicate_rate is not None and not 0 <= options.duplicate_rate <= 1:

@@ -94,6 +94,14 @@ class StackSpec:
         return build_function_zip()
 
 
+def check_function(handler: str | None, code_dir: Path | None) -> None:
+    """A user's function is a handler in a code directory that exists."""
+    if code_dir is not None and not code_dir.is_dir():
+        raise BadInput(f"--code-dir {str(code_dir)!r} is not a directory")
+    if code_dir is not None and handler is None:
+        raise BadInput("--code-dir goes with --handler: name the handler in that directory")
+
+
 @dataclass(frozen=True)
 class Deployed:
     spec: StackSpec

@@ -74,9 +74,15 @@ class _Stack:
 
 
 class LocalStackStandIn(WsgiServer):
-    def __init__(self, backend: EmbeddedBackend, health: Iterable[str] = ("available",)) -> None:
+    def __init__(
+        self,
+        backend: EmbeddedBackend,
+        health: Iterable[str] = ("available",),
+        disabled: Iterable[str] = (),
+    ) -> None:
         self.backend = backend
         self._health = list(health)
+        self._disabled = set(disabled)  # services left out of SERVICES
         self.health_polls = 0
         self.stacks: dict[str, _Stack] = {}
         self.invocations = 0
@@ -128,7 +134,10 @@ class LocalStackStandIn(WsgiServer):
         state = self._health[min(self.health_polls, len(self._health) - 1)]
         self.health_polls += 1
         return {
-            "services": {service: state for service in STACK_SERVICES},
+            "services": {
+                service: "disabled" if service in self._disabled else state
+                for service in STACK_SERVICES
+            },
             "edition": "pro",
             "version": "stand-in",
         }
