@@ -36,7 +36,6 @@ from .clock import LiveRunClock, LiveStopped, ScaledClock
 from .cloudformation import Template
 from .delivery import Delivery, Execution, ExecutionResult, OccurrenceRecord
 from .delivery.deployed import DeployedDelivery
-from .delivery.payloads import event_payload
 from .delivery.queues import send_dead_letters
 from .deploy import deploy_to_embedded, deploy_with_cloudformation, read_back
 from .errors import BadInput
@@ -46,9 +45,11 @@ from .remote import DEFAULT_LOCALSTACK, LambdaInvoker, RemoteBackend, wait_for_l
 from .report import Fire
 from .runner import (
     delivery_knob,
+    execution_result,
     fault_plan_for,
     fire_of,
     function_runtime,
+    payload_source,
     prepare_report_dir,
     write_logs,
 )
@@ -226,13 +227,7 @@ def _fire_live(
                 answer: InvocationResult = executor.invoke(payload, request_id=execution.request_id)
             with state:
                 write_logs(logs, answer)
-            return ExecutionResult(
-                status=answer.status,
-                duration_seconds=answer.duration_ms / 1000,
-                error=answer.error,
-                payload=answer.response,
-                detail=answer,
-            )
+            return execution_result(answer)
 
         def occurrence(scheduled: datetime) -> None:
             with state:
@@ -241,16 +236,7 @@ def _fire_live(
                 delivery = Delivery(
                     config,
                     invoke=invoke,
-                    payload_for=lambda record, handoff, execution_id: event_payload(
-                        config,
-                        event_id=record.event_id,
-                        scheduled=record.scheduled,
-                        account=backend.account,
-                        region=backend.region,
-                        scheduler_input=setup.scheduler_input,
-                        execution_id=execution_id,
-                        attempt=handoff,
-                    ),
+                    payload_for=payload_source(config, setup, backend.account, backend.region),
                     new_id=lambda: _locked_uuid(ids, state),
                     rng=random.Random(f"{options.seed}:{iso_z(scheduled)}"),
                 )

@@ -42,6 +42,7 @@ from .clock import Clock, DeadlineClock, VirtualClock
 from .delivery import (
     AsyncInvokeConfig,
     Delivery,
+    DeliveryConfig,
     Execution,
     ExecutionResult,
     OccurrenceRecord,
@@ -49,6 +50,7 @@ from .delivery import (
 )
 from .delivery.accounting import check_delivery
 from .delivery.deployed import DeployedDelivery
+from .delivery.engine import PayloadFor
 from .delivery.payloads import event_payload, substitute_input
 from .delivery.queues import send_dead_letters
 from .errors import BadInput
@@ -221,30 +223,12 @@ def run(
                 if depth[0] == 0:  # nested runs' time is inside the outer run's already
                     invocation_wall[0] += time.perf_counter() - started
                 write_logs(logs, result)
-                return ExecutionResult(
-                    status=result.status,
-                    duration_seconds=result.duration_ms / 1000,
-                    error=result.error,
-                    payload=result.response,
-                    detail=result,
-                )
-
-            def payload_for(record: OccurrenceRecord, handoff: int, execution_id: str) -> Any:
-                return event_payload(
-                    config,
-                    event_id=record.event_id,
-                    scheduled=record.scheduled,
-                    account=deployed.account,
-                    region=deployed.region,
-                    scheduler_input=setup.scheduler_input,
-                    execution_id=execution_id,
-                    attempt=handoff,
-                )
+                return execution_result(result)
 
             delivery = Delivery(
                 config,
                 invoke=invoke,
-                payload_for=payload_for,
+                payload_for=payload_source(config, setup, deployed.account, deployed.region),
                 new_id=lambda: seeded_uuid(rng),
                 rng=delivery_rng,
                 on_finished=lambda record: advance(record.scheduled),
@@ -456,6 +440,37 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Any]:
 
     with progress:
         yield advance
+
+
+def execution_result(result: InvocationResult) -> ExecutionResult:
+    """An executor's invocation as the delivery engine records it."""
+    return ExecutionResult(
+        status=result.status,
+        duration_seconds=result.duration_ms / 1000,
+        error=result.error,
+        payload=result.response,
+        detail=result,
+    )
+
+
+def payload_source(
+    config: DeliveryConfig, setup: DeployedDelivery, account: str, region: str
+) -> PayloadFor:
+    """What the deployed trigger hands Lambda for an occurrence's hand-off."""
+
+    def payload_for(record: OccurrenceRecord, handoff: int, execution_id: str) -> Any:
+        return event_payload(
+            config,
+            event_id=record.event_id,
+            scheduled=record.scheduled,
+            account=account,
+            region=region,
+            scheduler_input=setup.scheduler_input,
+            execution_id=execution_id,
+            attempt=handoff,
+        )
+
+    return payload_for
 
 
 def write_logs(out: IO[str], result: InvocationResult) -> None:
