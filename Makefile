@@ -40,7 +40,7 @@ lint: $(STAMP)
 # Deploy deploy/template.yaml and the function's zip: TARGET=embedded (default),
 # localstack, or aws (then YES=1 after checking the account and region it shows).
 deploy: $(STAMP)
-	$(PY) -m harness deploy --target $(TARGET) $(if $(YES),--yes) $(DEPLOY_ARGS)
+	$(PY) -m harness deploy --target $(TARGET) $(if $(filter 1,$(YES)),--yes) $(DEPLOY_ARGS)
 
 # The Compose stack: LocalStack, the mock API, and the harness firing live
 # (needs Docker and LOCALSTACK_AUTH_TOKEN).

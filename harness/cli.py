@@ -197,7 +197,9 @@ def deploy_command(
     endpoint_url: Annotated[str, typer.Option(help="LocalStack's endpoint")] = (
         "http://127.0.0.1:4566"
     ),
-    region: Annotated[str | None, typer.Option(help="AWS region; default: your profile's")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="AWS region; default: AWS_REGION or your profile's")
+    ] = None,
     bucket: Annotated[
         str | None, typer.Option(help="AWS: the S3 bucket for the zip (default: one is made)")
     ] = None,

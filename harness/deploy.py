@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError, WaiterError
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from .cloudformation import Template, TemplateError
 from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
@@ -64,6 +64,14 @@ def artifact_key(code: bytes) -> str:
 
 
 def upload_code(s3: Any, bucket: str, code: bytes, *, create: bool, region: str) -> str:
+    try:
+        return _upload(s3, bucket, code, create=create, region=region)
+    except (ClientError, BotoCoreError) as exc:
+        reason = " ".join(str(exc).split())
+        raise BadInput(f"cannot upload the function's zip to s3://{bucket}: {reason}") from None
+
+
+def _upload(s3: Any, bucket: str, code: bytes, *, create: bool, region: str) -> str:
     if create:
         try:
             if region == "us-east-1":
@@ -121,29 +129,41 @@ def deploy_with_cloudformation(
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()],
         "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
     }
-    exists = _stack_status(cfn, stack_name) not in (None, "REVIEW_IN_PROGRESS")
     try:
-        if exists:
-            cfn.update_stack(**request)
-        else:
-            cfn.create_stack(**request)
-    except ClientError as exc:
-        message = exc.response["Error"].get("Message", "")
-        if "No updates are to be performed" not in message:
-            raise TemplateError(f"{target} refused the stack {stack_name}: {message}") from None
-    else:
-        waiter = cfn.get_waiter("stack_update_complete" if exists else "stack_create_complete")
-        delay = 2
-        try:
-            waiter.wait(
-                StackName=stack_name,
-                WaiterConfig={"Delay": delay, "MaxAttempts": max(1, wait_seconds // delay)},
+        status = _stack_status(cfn, stack_name)
+        if status == "ROLLBACK_COMPLETE":
+            raise BadInput(
+                f"stack {stack_name} on {target} is ROLLBACK_COMPLETE (its first deploy"
+                " failed) and cannot be updated: delete it (`aws cloudformation delete-stack"
+                f" --stack-name {stack_name}`) and deploy again"
             )
-        except WaiterError:
-            raise TemplateError(
-                f"stack {stack_name} did not deploy on {target}: {_first_failure(cfn, stack_name)}"
-            ) from None
-    return read_stack(cfn, stack_name, target)
+        exists = status not in (None, "REVIEW_IN_PROGRESS")
+        try:
+            if exists:
+                cfn.update_stack(**request)
+            else:
+                cfn.create_stack(**request)
+        except ClientError as exc:
+            message = exc.response["Error"].get("Message", "")
+            if "No updates are to be performed" not in message:
+                raise TemplateError(f"{target} refused the stack {stack_name}: {message}") from None
+        else:
+            waiter = cfn.get_waiter("stack_update_complete" if exists else "stack_create_complete")
+            delay = 2
+            try:
+                waiter.wait(
+                    StackName=stack_name,
+                    WaiterConfig={"Delay": delay, "MaxAttempts": max(1, wait_seconds // delay)},
+                )
+            except WaiterError:
+                failure = _first_failure(cfn, stack_name)
+                raise TemplateError(
+                    f"stack {stack_name} did not deploy on {target}: {failure}"
+                ) from None
+        return read_stack(cfn, stack_name, target)
+    except (ClientError, BotoCoreError) as exc:
+        reason = " ".join(str(exc).split())
+        raise BadInput(f"deploying stack {stack_name} to {target} failed: {reason}") from None
 
 
 def read_stack(cfn: Any, stack_name: str, target: str) -> StackDeployment:
@@ -158,20 +178,36 @@ def read_stack(cfn: Any, stack_name: str, target: str) -> StackDeployment:
 
 
 def _stack_status(cfn: Any, stack_name: str) -> str | None:
+    """The stack's status; None when there is no such stack (other errors propagate)."""
     try:
         stacks = cfn.describe_stacks(StackName=stack_name)["Stacks"]
-    except ClientError:
-        return None
+    except ClientError as exc:
+        if "does not exist" in exc.response["Error"].get("Message", ""):
+            return None
+        raise
     return str(stacks[0]["StackStatus"]) if stacks else None
 
 
 def _first_failure(cfn: Any, stack_name: str) -> str:
-    """The reason of the earliest failed resource: the cause, not its consequences."""
+    """The reason of this deploy's earliest failed resource: the cause, not its
+    consequences. Events come newest first; this deploy's begin at the stack's own
+    latest CREATE/UPDATE_IN_PROGRESS."""
     try:
         events = cfn.describe_stack_events(StackName=stack_name)["StackEvents"]
     except ClientError as exc:
         return str(exc)
-    failed = [e for e in reversed(events) if str(e.get("ResourceStatus", "")).endswith("FAILED")]
+    this_deploy = []
+    for event in events:
+        this_deploy.append(event)
+        stack_level = event.get("ResourceType") == "AWS::CloudFormation::Stack"
+        if stack_level and event.get("ResourceStatus") in (
+            "CREATE_IN_PROGRESS",
+            "UPDATE_IN_PROGRESS",
+        ):
+            break
+    failed = [
+        e for e in reversed(this_deploy) if str(e.get("ResourceStatus", "")).endswith("FAILED")
+    ]
     if not failed:
         return f"status {_stack_status(cfn, stack_name)}"
     first = failed[0]

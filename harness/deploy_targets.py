@@ -12,6 +12,7 @@ dead-letter queue, the function's async config) from the target's own APIs.
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,8 @@ def prepare(options: DeployOptions) -> tuple[Template, dict[str, str], bytes]:
     api_url = options.api_url or DEFAULT_API_URL.get(options.target)
     if api_url is None:
         raise BadInput("--target aws needs --api-url: the external API the deployed function calls")
+    if urlparse(api_url).scheme not in ("http", "https") or not urlparse(api_url).hostname:
+        raise BadInput(f"--api-url {api_url!r} must be an http(s) URL")
     if options.target == "aws" and _loopback(api_url):
         raise BadInput(
             f"--api-url {api_url} is this machine's loopback, which a function in AWS cannot"
@@ -93,9 +96,34 @@ def prepare(options: DeployOptions) -> tuple[Template, dict[str, str], bytes]:
         options.schedule, timezone=options.timezone, created=datetime.now(UTC)
     )
     template = Template.load(spec.template)
+    _check_params(options.parameters, template)
     parameters = {**spec.parameters(schedule, api_url, token), **options.parameters}
     template.parameter_values({"CodeBucket": "-", "CodeKey": "-", **parameters})  # checked
     return template, parameters, spec.code()
+
+
+# Parameters an option sets, and checks: a --param would bypass the check.
+_OWNED = {
+    "ScheduleExpression": "--schedule",
+    "ScheduleTimezone": "--tz",
+    "TriggerKind": "--tz (not UTC: a Scheduler schedule)",
+    "Handler": "--handler",
+    "ExternalApiUrl": "--api-url",
+    "ApiToken": "--api-token",
+    "CodeBucket": "the deploy (it uploads the zip)",
+    "CodeKey": "the deploy (it uploads the zip)",
+}
+
+
+def _check_params(given: dict[str, str], template: Template) -> None:
+    for name in given:
+        if name in _OWNED:
+            raise BadInput(f"--param {name} is set by {_OWNED[name]}; use that instead")
+        if name not in template.parameters:
+            declared = ", ".join(sorted(template.parameters)) or "none"
+            raise BadInput(
+                f"--param {name}: {template.path.name} has no such parameter (it has {declared})"
+            )
 
 
 def deploy(options: DeployOptions, console: Console, backend: Any = None) -> Deployment:
@@ -115,6 +143,11 @@ def deploy(options: DeployOptions, console: Console, backend: Any = None) -> Dep
         bucket, create = "harness-artifacts", True
     else:
         remote = RemoteBackend("AWS", endpoint_url=None, region=options.region)
+        redirected = os.environ.get("AWS_ENDPOINT_URL")
+        if redirected:
+            console.print(
+                f"[yellow]AWS_ENDPOINT_URL is set: AWS calls go to {redirected}, not AWS[/]"
+            )
         console.print(
             f"AWS account [bold]{remote.account}[/], region [bold]{remote.region}[/]:"
             f" stack [bold]{options.stack_name}[/] from {template.path}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import json
+import math
 import random
 import threading
 import time
@@ -57,6 +58,8 @@ from .schedules import Schedule
 from .stack import StackSpec, check_function
 
 BACKENDS = ("embedded", "localstack")
+# How long Ctrl-C waits for invocations in flight (compose allows the harness 30 s).
+STOP_GRACE_SECONDS = 10.0
 
 
 @dataclass
@@ -92,8 +95,8 @@ class LiveResult:
 def live(options: LiveOptions, console: Console) -> LiveResult:
     if options.backend not in BACKENDS:
         raise BadInput(f"--backend {options.backend!r}: choose embedded or localstack")
-    if options.speed <= 0:
-        raise BadInput(f"--speed must be positive, got {options.speed}")
+    if not math.isfinite(options.speed) or options.speed <= 0:
+        raise BadInput(f"--speed must be a positive number, got {options.speed}")
     if options.backend == "localstack" and options.api_url is None:
         raise BadInput(
             "--backend localstack runs the function in LocalStack's containers, which cannot"
@@ -213,6 +216,10 @@ def _fire_live(
             )
         else:
             executor = LambdaInvoker(backend, config.target_arn)
+        # Made here, not by the jobs: a boto3 session is not safe to make clients from
+        # on several threads at once.
+        sqs = backend.client("sqs")
+        account, region = backend.account, backend.region
         # One warm environment in this process runs one invocation at a time; LocalStack
         # runs each in its own container.
         one_at_a_time = threading.Lock() if isinstance(executor, InProcessExecutor) else None
@@ -236,18 +243,21 @@ def _fire_live(
                 delivery = Delivery(
                     config,
                     invoke=invoke,
-                    payload_for=payload_source(config, setup, backend.account, backend.region),
+                    payload_for=payload_source(config, setup, account, region),
                     new_id=lambda: _locked_uuid(ids, state),
                     rng=random.Random(f"{options.seed}:{iso_z(scheduled)}"),
                 )
                 [record] = delivery.run([scheduled])
-                send_dead_letters(backend.client("sqs"), delivery.dead_letters)
+                send_dead_letters(sqs, delivery.dead_letters)
                 fire = fire_of(record)
                 with state:
+                    if closing.is_set():  # finished after the summary: in flight
+                        cut_short[0] += 1
+                        return
                     result.fires.append(fire)
                     fires_out.write(json.dumps(asdict(fire)) + "\n")
                     fires_out.flush()
-                console.print(_line(record, fire))
+                    console.print(_line(record, fire))
             except LiveStopped:
                 with state:
                     cut_short[0] += 1
@@ -272,27 +282,36 @@ def _fire_live(
 
         def fire_and_plan(scheduled: datetime) -> None:
             plan_after(scheduled)
-            occurrence(scheduled)
+            # On a daemon thread: an invocation in flight at Ctrl-C (a Lambda Invoke on
+            # LocalStack cannot be interrupted) must not hold the process open.
+            threading.Thread(target=occurrence, args=(scheduled,), daemon=True).start()
 
+        closing = threading.Event()  # set once the summary is being made
         clock.restart()  # the first fire is a schedule's first after now, not after deploying
         result.started = clock.now()
         scheduler.start()
         plan_after(None)
+        ready = options.report_dir / "ready"  # the compose health check waits for it
+        ready.write_text(iso_z(result.started) + "\n")
         try:
             deadline = None if options.duration is None else time.monotonic() + options.duration
             while deadline is None or time.monotonic() < deadline:
-                time.sleep(0.2 if deadline is None else min(0.2, deadline - time.monotonic()))
+                left = 0.2 if deadline is None else deadline - time.monotonic()
+                time.sleep(max(0.0, min(0.2, left)))
         except KeyboardInterrupt:
             console.print("Stopping: no more fires; waits end now.")
         finally:
+            ready.unlink(missing_ok=True)
             scheduler.shutdown(wait=False)
             clock.stop()
-            for _ in range(100):  # let jobs that were mid-invocation finish their call
+            give_up = time.monotonic() + STOP_GRACE_SECONDS
+            while time.monotonic() < give_up:  # calls in flight may finish meanwhile
                 with state:
                     if in_flight[0] == 0:
                         break
                 time.sleep(0.1)
             with state:
+                closing.set()
                 result.in_flight = in_flight[0] + cut_short[0]
     result.stopped = clock.now()
     result.wall_seconds = time.perf_counter() - started_wall

@@ -68,8 +68,21 @@ def _build(root: Path, base: Path, signature: tuple[tuple[str, int, int], ...]) 
     return buffer.getvalue()
 
 
+# Directories in a code dir that are not the function: caches, tooling, installed
+# packages (and any virtual environment, found by its pyvenv.cfg).
+_NOT_CODE = {"__pycache__", "node_modules", "site-packages"}
+
+
 def _sources(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+    environments = {cfg.parent for cfg in root.rglob("pyvenv.cfg")}
+    return sorted(
+        path
+        for path in root.rglob("*.py")
+        if not any(
+            part in _NOT_CODE or part.startswith(".") for part in path.relative_to(root).parts[:-1]
+        )
+        and not any(env in path.parents for env in environments)
+    )
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:

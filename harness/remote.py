@@ -22,7 +22,6 @@ from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     NoCredentialsError,
-    NoRegionError,
     ProfileNotFound,
 )
 
@@ -67,7 +66,12 @@ class RemoteBackend:
                     f"AWS profile {exc.kwargs.get('profile')!r} is not configured: check"
                     " AWS_PROFILE and ~/.aws/config (`aws configure list-profiles`)"
                 ) from None
-        self.region = self._session.region_name or "us-east-1"
+            except BotoCoreError as exc:  # an unreadable config file, say
+                reason = " ".join(str(exc).split())
+                raise BadInput(f"the AWS configuration cannot be read: {reason}") from None
+        if endpoint_url is None and self._session.region_name is None:
+            raise BadInput("no AWS region set: pass --region, or set AWS_REGION or a profile's")
+        self.region = self._session.region_name or "us-east-1"  # LocalStack's default
         self._clients: dict[str, Any] = {}
         self._account: str | None = None
 
@@ -81,8 +85,6 @@ class RemoteBackend:
                     "no AWS credentials found: run `aws configure` or `aws sso login`, or set"
                     " AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
                 ) from None
-            except NoRegionError:
-                raise BadInput("no AWS region set: pass --region or set AWS_REGION") from None
             except (ClientError, BotoCoreError) as exc:
                 reason = " ".join(str(exc).split())
                 raise BadInput(f"{self.name} did not say who we are (STS): {reason}") from None
@@ -152,12 +154,25 @@ class LambdaInvoker:
 
     def invoke(self, event: Any, *, request_id: str) -> InvocationResult:
         started = time.perf_counter()
-        answer = self._lambda.invoke(
-            FunctionName=self._function,
-            InvocationType="RequestResponse",
-            LogType="Tail",
-            Payload=json.dumps(event).encode(),
-        )
+        try:
+            answer = self._lambda.invoke(
+                FunctionName=self._function,
+                InvocationType="RequestResponse",
+                LogType="Tail",
+                Payload=json.dumps(event).encode(),
+            )
+        except (ClientError, BotoCoreError) as exc:
+            # The Invoke itself failed (a throttle, a connection reset): the attempt
+            # failed, and the delivery engine retries it as Lambda's async retries would.
+            wall_ms = (time.perf_counter() - started) * 1000
+            reason = " ".join(str(exc).split())
+            return InvocationResult(
+                "function_error",
+                round(wall_ms),
+                wall_ms,
+                request_id,
+                error=f"Invoke failed: {reason}",
+            )
         wall_ms = (time.perf_counter() - started) * 1000
         return invocation_result(answer, request_id=request_id, wall_ms=wall_ms)
 

@@ -151,6 +151,8 @@ class LocalStackStandIn(WsgiServer):
                 if name not in self.stacks:
                     return self._error(f"Stack with id {name} does not exist")
                 return self._error("No updates are to be performed.")
+            if name in self.stacks:
+                return self._error(f"Stack [{name}] already exists", "AlreadyExistsException")
             stack = self.stacks[name] = _Stack(name)
             self._deploy(stack, form)
             return 200, self._result(action, f"<StackId>{stack.id}</StackId>")
@@ -230,9 +232,9 @@ class LocalStackStandIn(WsgiServer):
         )
 
     @staticmethod
-    def _error(message: str) -> tuple[int, str]:
+    def _error(message: str, code: str = "ValidationError") -> tuple[int, str]:
         return 400, (
-            f'<ErrorResponse xmlns="{_NS}"><Error><Type>Sender</Type><Code>ValidationError</Code>'
+            f'<ErrorResponse xmlns="{_NS}"><Error><Type>Sender</Type><Code>{code}</Code>'
             f"<Message>{escape(message)}</Message></Error>"
             f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
         )

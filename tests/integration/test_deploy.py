@@ -18,6 +18,7 @@ from cfnlint.api import lint_file
 from harness.backend import EmbeddedBackend
 from harness.cloudformation import Template, TemplateError
 from harness.deploy import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded
+from harness.runner import RunOptions, run
 from harness.schedules import Schedule
 from harness.stack import StackSpec
 
@@ -139,6 +140,8 @@ def test_the_seed_alarms_watch_errors_and_duration(backend: EmbeddedBackend) -> 
         1,
     )
     assert errors["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # The threshold is the function's timeout: only >= can ever trip.
+    assert duration["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert (duration["MetricName"], duration["Threshold"], duration["EvaluationPeriods"]) == (
         "Duration",
         300000.0,
@@ -295,3 +298,77 @@ def test_the_zip_imports_cleanly_where_only_the_lambda_runtime_is(tmp_path: Path
 
     assert check.returncode == 0, check.stderr
     assert check.stdout.strip().startswith(str(unpacked))
+
+
+def test_every_aws_call_the_function_makes_is_granted_by_its_role(
+    tmp_path: Path, backend: EmbeddedBackend
+) -> None:
+    """moto does not enforce IAM, so the calls are watched instead: an AWS rule that
+    never applies puts the fault proxy in front of the function, whose journal names
+    every call it made (retention included: records are kept 2 days here)."""
+    watch = tmp_path / "watch.yaml"
+    watch.write_text(
+        "aws:\n  - match: {operation: 'sts:Never'}\n    fault: {error: ThrottlingException}\n"
+    )
+    options = RunOptions(
+        start=datetime(2026, 3, 1, tzinfo=UTC),
+        days=5,
+        faults=str(watch),
+        environment={"KEEP_RECORDS_DAYS": "2"},
+        report_dir=tmp_path / "out",
+        show_progress=False,
+    )
+
+    result = run(options, backend=backend)
+
+    made = {entry.path for entry in result.aws_journal}
+    iam = backend.client("iam")
+    role = result.report["function"]["name"]  # the role is found through the function
+    role_arn = backend.client("lambda").get_function_configuration(FunctionName=role)["Role"]
+    role_name = role_arn.rsplit("/", 1)[-1]
+    granted = {
+        action
+        for policy in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+        for statement in iam.get_role_policy(RoleName=role_name, PolicyName=policy)[
+            "PolicyDocument"
+        ]["Statement"]
+        for action in _listed(statement["Action"])
+    }
+    assert {"dynamodb:BatchWriteItem", "dynamodb:Query", "secretsmanager:GetSecretValue"} <= made
+    assert made <= granted, f"calls the role does not allow: {sorted(made - granted)}"
+
+
+def test_param_names_are_checked_against_the_template_and_the_options() -> None:
+    unknown = harness("deploy", "--param", "Timout=10")
+    owned = harness("deploy", "--param", "ScheduleTimezone=Bad/Zone")
+
+    assert unknown.returncode == owned.returncode == 2
+    assert "--param Timout: template.yaml has no such parameter" in unknown.stderr
+    assert "--param ScheduleTimezone is set by --tz; use that instead" in owned.stderr
+
+
+def test_sub_variables_are_not_dependencies(tmp_path: Path) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  Q: {Type: AWS::SQS::Queue}\n"
+        "  R:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+        "      QueueName: !Sub ['${Q}-${Name}', {Name: !GetAtt Q.QueueName}]\n"
+    )
+    stack = Template.load(template).stack("s", {}, "123456789012", "us-east-1")
+
+    assert stack.included() == ["Q", "R"]
+
+
+def test_a_malformed_intrinsic_is_one_line(tmp_path: Path) -> None:
+    template = tmp_path / "t.yaml"
+    template.write_text(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n"
+        "      QueueName: !Select [5, [a, b]]\n"
+    )
+
+    result = harness("deploy", "--template", str(template))
+
+    assert result.returncode == 2
+    assert "Q: a malformed value or intrinsic function (IndexError" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -117,6 +117,11 @@ def test_a_stack_localstack_rolls_back_is_one_line_naming_the_resource(
     assert result.returncode == 2
     assert "stack scheduled-sync did not deploy on LocalStack: Machine" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    # CloudFormation cannot update a stack whose first deploy rolled back: say so.
+    again = harness("deploy", "--target", "localstack", "--endpoint-url", localstack.url)
+    assert again.returncode == 2
+    assert "is ROLLBACK_COMPLETE (its first deploy failed)" in again.stderr
+    assert "delete-stack --stack-name scheduled-sync" in again.stderr
 
 
 def test_live_on_localstack_invokes_the_deployed_zip_through_the_lambda_api(
@@ -162,7 +167,8 @@ def test_live_on_localstack_needs_an_api_the_containers_reach() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--speed", "0"], "--speed must be positive"),
+        (["--speed", "0"], "--speed must be a positive number"),
+        (["--speed", "nan"], "--speed must be a positive number"),
         (["--backend", "docker"], "choose embedded or localstack"),
     ],
 )
