@@ -142,6 +142,13 @@ def _sync(
         archived=archived,
         durationMs=elapsed,
     )
+    logger.metrics(
+        RecordsProcessed=(written, "Count"),
+        InvalidRecords=(invalid, "Count"),
+        RecordsArchived=(archived, "Count"),
+        Failures=(0, "Count"),
+        ProcessingTime=(elapsed, "Milliseconds"),
+    )
     return SyncOutcome(sync_id, status, written, invalid, archived, scanned, elapsed)
 
 
@@ -179,6 +186,11 @@ def _record_failure(
     elapsed = _elapsed_ms(clock, started)
     error = f"{type(exc).__name__}: {exc}"
     logger.error("SYNC_FAILED", syncId=base["syncId"], error=error, durationMs=elapsed)
+    logger.metrics(
+        RecordsProcessed=(0, "Count"),
+        Failures=(1, "Count"),
+        ProcessingTime=(elapsed, "Milliseconds"),
+    )
     item = {
         **base,
         "status": "failed",

@@ -195,7 +195,8 @@ def test_the_api_token_never_appears_in_logs(make_stack: MakeStack) -> None:
 
 
 def test_logs_are_structured_json_lines(stack: Stack) -> None:
-    logs = [json.loads(line) for line in stack.invoke(RUN).logs]
+    lines = [json.loads(line) for line in stack.invoke(RUN).logs]
+    logs = [line for line in lines if "_aws" not in line]  # the rest are metrics (EMF)
 
     assert {entry["event"] for entry in logs} >= {"SYNC_STARTED", "SYNC_COMPLETED"}
     for entry in logs:
@@ -225,6 +226,8 @@ def test_an_unreachable_api_fails_the_run_within_its_time_and_records_it(
         (sync,) = stack.syncs().values()
         assert sync["status"] == "failed"
         assert "cursorSource" not in sync
+        [metrics] = [json.loads(line) for line in result.logs if '"_aws"' in line]
+        assert (metrics["Failures"], metrics["RecordsProcessed"]) == (1, 0)
 
 
 def test_after_an_outage_the_next_success_catches_up(
@@ -324,3 +327,17 @@ def test_a_stale_index_entry_never_overwrites_a_record_this_run_wrote() -> None:
 
     assert (archived, scanned) == (0, 1)
     assert writes == [[]]
+
+
+def test_each_run_publishes_its_metrics_in_embedded_metric_format(stack: Stack) -> None:
+    ok = [json.loads(line) for line in stack.invoke(RUN).logs if '"_aws"' in line]
+
+    [metrics] = ok
+    directive = metrics["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Namespace"] == "ScheduledSync"
+    assert directive["Dimensions"] == [["FunctionName"]]
+    names = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert names["RecordsProcessed"] == "Count" and names["ProcessingTime"] == "Milliseconds"
+    assert metrics["FunctionName"] == "scheduled-sync"
+    assert metrics["RecordsProcessed"] > 0 and metrics["Failures"] == 0
+    assert metrics["_aws"]["Timestamp"] == int(RUN.timestamp() * 1000)
