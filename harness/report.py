@@ -203,6 +203,8 @@ def summary_table(report: dict[str, Any]) -> Table:
     truth = report.get("truth")
     if truth:
         table.add_row("ground truth", _truth_line(truth))
+    for alarm in report.get("alarms", []):
+        table.add_row(f"alarm {alarm['name']}", _alarm_line(alarm))
     table.add_row(
         "time",
         f"{report['virtual_seconds'] / 86400:.1f} virtual days in {report['wall_seconds']:.1f} s"
@@ -215,6 +217,18 @@ def summary_table(report: dict[str, Any]) -> Table:
         f" harness {timing['harness_share']:.0%}",
     )
     return table
+
+
+def _alarm_line(alarm: dict[str, Any]) -> str:
+    times = alarm["times_in_alarm"]
+    if not times:
+        return f"never in ALARM; now {alarm['final_state']}"
+    first = next(t for t in alarm["transitions"] if t["state"] == "ALARM")
+    hours = alarm["seconds_in_alarm"] / 3600
+    return (
+        f"[red]ALARM {times} time{'s' if times != 1 else ''}[/] ({hours:.1f} h in all),"
+        f" first {first['at']}: {first['reason']}; now {alarm['final_state']}"
+    )
 
 
 def _truth_line(truth: dict[str, Any]) -> str:

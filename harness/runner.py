@@ -36,6 +36,7 @@ from mock_api import (
     load_faults,
 )
 
+from .alarms import AlarmSpec, alarm_report, evaluate
 from .backend import EmbeddedBackend
 from .chaos import RANDOM, random_plan
 from .clock import Clock, DeadlineClock, VirtualClock
@@ -57,6 +58,8 @@ from .errors import BadInput
 from .events import iso_z, seeded_uuid
 from .executor import FunctionSpec, InProcessExecutor, InvocationResult
 from .fault_proxy import AwsFaultProxy
+from .metrics import emf_samples, lambda_samples
+from .metrics import totals as metric_totals
 from .report import (
     Attempt,
     Fire,
@@ -255,6 +258,7 @@ def run(
         invariants = check_delivery(records, config, [(arn, body) for arn, body, _ in queued])
         deleted = _complete_schedule(backend, schedule, setup, records)
         fires = [fire_of(record) for record in records]
+        alarm_specs = read_alarms(backend, function.name)
         loop_seconds = time.perf_counter() - loop_started
         mock_api = api_app.state.api
         journal = mock_api.journal.entries()
@@ -310,6 +314,7 @@ def run(
         "faults": fault_summary(faults_source, fault_stats, journal),
         "aws_faults": fault_summary(faults_source, aws_stats, aws_journal),
         "warnings": unapplied_rule_warnings(fault_stats, aws_stats),
+        **monitoring(fires, report_dir / "logs.jsonl", alarm_specs, options.start, end),
         "tables": {
             name: _record_stats(items) if name == records_table else {"items": len(items)}
             for name, items in tables.items()
@@ -440,6 +445,28 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Any]:
 
     with progress:
         yield advance
+
+
+def read_alarms(backend: Any, function_name: str) -> list[AlarmSpec]:
+    """The deployed metric alarms on this function (by its FunctionName dimension)."""
+    alarms = backend.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    return [
+        AlarmSpec.from_api(alarm)
+        for alarm in alarms
+        if {"Name": "FunctionName", "Value": function_name} in alarm.get("Dimensions", [])
+    ]
+
+
+def monitoring(
+    fires: list[Fire], logs: Path, specs: list[AlarmSpec], start: datetime, end: datetime
+) -> dict[str, Any]:
+    """The run's metrics (Lambda's, and the function's EMF) and its alarms' story."""
+    with logs.open(encoding="utf-8") as lines:
+        samples = {**lambda_samples(asdict(f) for f in fires), **emf_samples(lines)}
+    return {
+        "metrics": metric_totals(samples),
+        "alarms": [alarm_report(s, evaluate(s, samples, start, end), end) for s in specs],
+    }
 
 
 def execution_result(result: InvocationResult) -> ExecutionResult:

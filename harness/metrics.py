@@ -1,0 +1,103 @@
+"""The run's metrics, as CloudWatch would hold them.
+
+- Lambda's own (`AWS/Lambda`, by function): `Invocations` and `Duration` per run,
+  `Errors` per failed run (an error or a timeout), `Throttles` per throttled attempt,
+  derived from the attempts the delivery engine recorded.
+- The function's own, published in Embedded Metric Format log lines (`_aws`), as
+  CloudWatch Logs would extract them.
+
+Each metric is a list of (epoch seconds, value) samples; CloudWatch aggregates them per
+period with a statistic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+Samples = dict[str, list[tuple[float, float]]]  # (namespace/metric) -> (epoch, value)
+LAMBDA = "AWS/Lambda"
+RUN_LAYERS = ("lambda", "duplicate")  # attempts that ran the function
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def lambda_samples(fires: Iterable[Mapping[str, Any]]) -> Samples:
+    samples: Samples = {f"{LAMBDA}/{name}": [] for name in ("Invocations", "Errors", "Duration")}
+    samples[f"{LAMBDA}/Throttles"] = []
+    for fire in fires:
+        for attempt in fire["attempts"]:
+            if attempt.get("layer", "lambda") not in RUN_LAYERS:
+                continue
+            at = _epoch(attempt["at"])
+            if attempt["status"] == "throttled":
+                samples[f"{LAMBDA}/Throttles"].append((at, 1.0))
+                continue
+            failed = attempt["status"] in ("function_error", "timeout")
+            samples[f"{LAMBDA}/Invocations"].append((at, 1.0))
+            samples[f"{LAMBDA}/Errors"].append((at, 1.0 if failed else 0.0))
+            samples[f"{LAMBDA}/Duration"].append((at, float(attempt["duration_ms"])))
+    return samples
+
+
+def emf_samples(lines: Iterable[str]) -> Samples:
+    """Metrics from Embedded Metric Format lines; other lines are skipped."""
+    samples: Samples = {}
+    for line in lines:
+        if '"_aws"' not in line:
+            continue
+        try:
+            document = json.loads(line)
+            directive = document["_aws"]
+            at = float(directive["Timestamp"]) / 1000
+            for block in directive["CloudWatchMetrics"]:
+                for metric in block["Metrics"]:
+                    value = float(document[metric["Name"]])
+                    key = f"{block['Namespace']}/{metric['Name']}"
+                    samples.setdefault(key, []).append((at, value))
+        except (ValueError, KeyError, TypeError):
+            continue  # not valid EMF: CloudWatch Logs keeps it as a plain log line
+    return samples
+
+
+def aggregate(values: list[float], statistic: str) -> float:
+    if statistic == "Sum":
+        return math.fsum(values)
+    if statistic == "Average":
+        return math.fsum(values) / len(values)
+    if statistic == "Maximum":
+        return max(values)
+    if statistic == "Minimum":
+        return min(values)
+    if statistic == "SampleCount":
+        return float(len(values))
+    raise ValueError(f"statistic {statistic!r} is not supported")
+
+
+def per_period(samples: list[tuple[float, float]], period: int, statistic: str) -> dict[int, float]:
+    """The statistic of the samples in each period (periods start at multiples of the
+    period since the epoch, as CloudWatch aligns them); periods with none are absent."""
+    grouped: dict[int, list[float]] = {}
+    for at, value in samples:
+        grouped.setdefault(int(at // period * period), []).append(value)
+    return {start: aggregate(values, statistic) for start, values in grouped.items()}
+
+
+def totals(samples: Samples) -> dict[str, dict[str, float]]:
+    """Per metric: samples, sum, average and maximum over the whole run."""
+    result = {}
+    for key, values in sorted(samples.items()):
+        numbers = [v for _, v in values]
+        if numbers:
+            result[key] = {
+                "samples": len(numbers),
+                "sum": round(math.fsum(numbers), 3),
+                "average": round(math.fsum(numbers) / len(numbers), 3),
+                "maximum": max(numbers),
+            }
+    return result
