@@ -12,7 +12,7 @@ FAULTS ?= flaky
 
 TARGET ?= embedded
 
-.PHONY: run test test-fast lint typecheck unit bench clean deploy up down logs
+.PHONY: run test test-fast lint typecheck unit bench clean deploy up down logs browser
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -25,8 +25,17 @@ run: $(STAMP)
 	$(PY) -m harness run --schedule "$(SCHEDULE)" --days $(DAYS) --seed $(SEED) --faults $(FAULTS) --report-dir $(REPORT_DIR)
 
 # The suite runs on every core (pytest-xdist; each worker starts its own embedded AWS).
+# The report page test needs Debian's chromium: `make browser` installs it (CI starts
+# that in the background first, and the test waits for it).
 test: $(STAMP) lint typecheck
-	$(PY) -m pytest -n auto
+	HARNESS_REQUIRE_BROWSER=1 $(PY) -m pytest -n auto
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "install Chromium (or set CHROMIUM=/path/to/it)"; exit 1; }; \
+	  echo "Installing Debian's chromium for the report page test"; \
+	  apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; }
 
 # The same without the slow randomized runs (the chaos test): a few minutes less.
 test-fast: $(STAMP)
@@ -63,6 +72,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_executors.py
 	$(PY) bench/bench_chaos.py
 	$(PY) bench/bench_run.py
+	$(PY) bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -343,6 +343,19 @@ def logs_command() -> None:
     raise typer.Exit(run_compose(["logs", "--follow", "--tail", "200"]))
 
 
+@app.command("report")
+def report_command(
+    report_dir: Annotated[
+        Path, typer.Argument(help="the --report-dir of a run (holding report.json)")
+    ],
+) -> None:
+    """Build (again) the run's page, report.html, from what the run wrote."""
+    from .html_report import build
+
+    page = build(report_dir)
+    Console().print(f"Page: [bold]{page}[/]", soft_wrap=True)
+
+
 schedule_app = typer.Typer(help="Preview AWS schedule expressions offline.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
 

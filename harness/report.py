@@ -50,6 +50,7 @@ class Fire:
     dead_letter: dict[str, str] | None = None  # queue, layer, condition
     duplicates: int = 0
     throttles: int = 0
+    table_items: int | None = None  # the records table's size when the occurrence ended
 
 
 def plain(value: Any) -> Any:

@@ -36,6 +36,7 @@ from mock_api import (
     load_faults,
 )
 
+from . import html_report
 from .alarms import AlarmSpec, alarm_report, evaluate
 from .backend import EmbeddedBackend
 from .chaos import RANDOM, random_plan
@@ -228,13 +229,22 @@ def run(
                 write_logs(logs, result)
                 return execution_result(result)
 
+            sizes: dict[int, int] = {}  # occurrence -> records table size when it ended
+            records_table = deployed.stack.outputs.get("RecordsTable", spec.records_table)
+            sized = records_table in backend.tables()
+
+            def finished(record: OccurrenceRecord) -> None:
+                if sized:
+                    sizes[record.index] = backend.item_count(records_table)
+                advance(record.scheduled)
+
             delivery = Delivery(
                 config,
                 invoke=invoke,
                 payload_for=payload_source(config, setup, deployed.account, deployed.region),
                 new_id=lambda: seeded_uuid(rng),
                 rng=delivery_rng,
-                on_finished=lambda record: advance(record.scheduled),
+                on_finished=finished,
             )
             # A run that waits lets whatever is due meanwhile run first (on its own
             # timeline), so runs that overlap in virtual time really overlap.
@@ -257,7 +267,7 @@ def run(
         ]
         invariants = check_delivery(records, config, [(arn, body) for arn, body, _ in queued])
         deleted = _complete_schedule(backend, schedule, setup, records)
-        fires = [fire_of(record) for record in records]
+        fires = [replace(fire_of(r), table_items=sizes.get(r.index)) for r in records]
         alarm_specs = read_alarms(backend, function.name)
         loop_seconds = time.perf_counter() - loop_started
         mock_api = api_app.state.api
@@ -330,6 +340,7 @@ def run(
     write_journal(journal, report_dir / "journal.jsonl")
     write_journal(aws_journal, report_dir / "aws_journal.jsonl")
     path = write_report(report, report_dir)
+    html_report.build(report_dir)
     return RunResult(
         report=report,
         report_path=path,
@@ -346,6 +357,8 @@ def run(
 def print_summary(result: RunResult, console: Console) -> None:
     console.print(summary_table(result.report))
     console.print(f"Report: [bold]{result.report_path}[/]", soft_wrap=True)  # paths stay whole
+    page = result.report_path.with_name("report.html")
+    console.print(f"Page:   [bold]{page}[/]", soft_wrap=True)
 
 
 def _check(options: RunOptions) -> None:

@@ -1,0 +1,174 @@
+"""report.html: the run as a page a person reads, one self-contained file.
+
+The data (fires, the API journal in time bins, run durations, table size, alarm states)
+goes into the page as compact JSON; a small inline script draws it on canvases. No
+CDN, no fonts, no libraries: it opens offline from a laptop's file manager.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import BadInput
+from .metrics import emf_samples
+
+OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
+STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
+API_BINS = 600  # the journal, in at most this many time bins
+DURATION_BINS = 30
+SERIES_POINTS = 2000  # a line (archived records) keeps at most this many points
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def page_data(
+    report: dict[str, Any], journal: Iterable[dict[str, Any]], log_lines: Iterable[str]
+) -> dict[str, Any]:
+    """What the page draws, computed here so the page stays small and quick."""
+    t0, t1 = _epoch(report["start"]), _epoch(report["end"])
+    span = max(1.0, t1 - t0)
+    fires: dict[str, list[Any]] = {key: [] for key in ("t", "o", "a", "r", "d", "n", "q")}
+    durations: list[float] = []
+    for fire in report["fires"]:
+        runs = [a for a in fire["attempts"] if a.get("layer", "lambda") in ("lambda", "duplicate")]
+        durations.extend(a["duration_ms"] for a in runs if a["status"] != "throttled")
+        fires["t"].append(round(_epoch(fire["scheduled_time"]) - t0))
+        fires["o"].append(OUTCOMES.get(fire["outcome"], 1))
+        fires["a"].append(len(runs))
+        fires["r"].append(fire.get("records_processed", 0))
+        fires["d"].append(runs[-1]["duration_ms"] if runs else 0)
+        size = fire.get("table_items")
+        fires["n"].append(-1 if size is None else size)
+        fires["q"].append(1 if fire.get("dead_letter") else 0)
+    return {
+        "meta": _meta(report),
+        "span": span,
+        "fires": fires,
+        "api": _api_bins(journal, t0, span),
+        "durations": _histogram(durations),
+        "archived": _archived(log_lines, t0),
+        "alarms": [
+            {
+                "name": alarm["name"],
+                "rule": f"{alarm['metric']} {alarm['statistic']} {alarm['comparison']}"
+                f" {alarm['threshold']:g}, {alarm['datapoints_to_alarm']} of"
+                f" {alarm['evaluation_periods']} x {alarm['period']} s",
+                "transitions": [
+                    [round(_epoch(t["at"]) - t0), STATES[t["state"]], t["at"], t["reason"]]
+                    for t in alarm["transitions"]
+                ],
+            }
+            for alarm in report.get("alarms", [])
+        ],
+    }
+
+
+def _meta(report: dict[str, Any]) -> dict[str, Any]:
+    invariants = report.get("invariants", [])
+    truth = report.get("truth")
+    return {
+        "schedule": f"{report['schedule']} ({report.get('timezone', 'UTC')})",
+        "start": report["start"],
+        "end": report["end"],
+        "seed": report["seed"],
+        "executor": report.get("executor"),
+        "compression": report.get("compression_ratio"),
+        "wall": report.get("wall_seconds"),
+        "days": round(report["virtual_seconds"] / 86400, 1),
+        "totals": report["totals"],
+        "invariants": [[i["name"], i["held"], i["detail"]] for i in invariants],
+        "truth": None if not truth else [truth["ok"], truth.get("checked", 0)],
+        "tables": report.get("tables", {}),
+        "faults": (report.get("faults") or {}).get("source"),
+    }
+
+
+def _api_bins(journal: Iterable[dict[str, Any]], t0: float, span: float) -> dict[str, Any]:
+    bins = API_BINS
+    width = span / bins
+    kinds = ("ok", "s4", "s5", "none", "faulted")
+    counts = {kind: [0] * bins for kind in kinds}
+    for entry in journal:
+        at = entry.get("logical_time")
+        if not at:
+            continue
+        index = min(bins - 1, max(0, int((_epoch(at) - t0) / width)))
+        status = entry.get("status")
+        kind = (
+            "none" if status is None else "ok" if status < 400 else "s4" if status < 500 else "s5"
+        )
+        counts[kind][index] += 1
+        if entry.get("fault"):
+            counts["faulted"][index] += 1
+    return {"width": width, **counts}
+
+
+def _histogram(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"edges": [0, 1], "counts": [0]}
+    top = max(values) or 1.0
+    step = top / DURATION_BINS
+    counts = [0] * DURATION_BINS
+    for value in values:
+        counts[min(DURATION_BINS - 1, int(value / step))] += 1
+    return {"edges": [round(i * step, 1) for i in range(DURATION_BINS + 1)], "counts": counts}
+
+
+def _archived(log_lines: Iterable[str], t0: float) -> list[list[float]]:
+    """Records archived by the sweeps so far, from the function's EMF metrics."""
+    samples = sorted(
+        (at, value)
+        for key, values in emf_samples(log_lines).items()
+        if key.endswith("/RecordsArchived")
+        for at, value in values
+    )
+    points, total = [], 0.0
+    for at, value in samples:
+        total += value
+        points.append([round(at - t0), total])
+    step = max(1, math.ceil(len(points) / SERIES_POINTS))
+    return points[::step] + (points[-1:] if points and (len(points) - 1) % step else [])
+
+
+def build(report_dir: Path) -> Path:
+    """Write report_dir/report.html from what the run wrote there."""
+    source = report_dir / "report.json"
+    try:
+        report = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(
+            f"{report_dir} has no report.json: give the --report-dir of a `harness run`"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"{source} cannot be read as a report: {exc}") from None
+    journal = _jsonl(report_dir / "journal.jsonl")
+    logs = report_dir / "logs.jsonl"
+    lines = logs.read_text(encoding="utf-8").splitlines() if logs.exists() else []
+    data = page_data(report, journal, lines)
+    target = report_dir / "report.html"
+    target.write_text(render(data), encoding="utf-8")
+    return target
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def render(data: dict[str, Any]) -> str:
+    # `</` cannot end the script early: JSON escapes it.
+    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    title = html.escape(f"Run {data['meta']['schedule']} {data['meta']['start']}")
+    return _PAGE.replace("__TITLE__", title).replace("__DATA__", payload)
+
+
+_PAGE = (Path(__file__).with_name("report_page.html")).read_text(encoding="utf-8")

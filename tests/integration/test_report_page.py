@@ -1,0 +1,138 @@
+"""report.html in a real headless browser (Debian's chromium): it loads without console
+errors and shows every occurrence and every alarm state change; a screenshot is kept
+in out/test-artifacts/ as what users get."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.backend import EmbeddedBackend
+from harness.runner import RunOptions, run
+
+from .cli import REPO, harness
+
+ARTIFACTS = REPO / "out" / "test-artifacts"
+# As these machines' probe starts it: no sandbox as root, and nothing that phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium() -> str:
+    """Debian's chromium (`make browser`). `make test` requires it; CI installs it in
+    the background and sets HARNESS_BROWSER_WAIT, the seconds to wait for it. A bare
+    `pytest` without it skips this test."""
+    required = os.environ.get("HARNESS_REQUIRE_BROWSER") == "1"
+    deadline = time.monotonic() + float(os.environ.get("HARNESS_BROWSER_WAIT", "0"))
+    while True:
+        found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+        if found:
+            return found
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(2)
+    if required:
+        pytest.fail("chromium is not installed: `make browser` installs Debian's package")
+    pytest.skip("chromium is not installed (`make browser`)")
+
+
+@pytest.fixture(scope="module")
+def page_run(tmp_path_factory: pytest.TempPathFactory, harness_backend: EmbeddedBackend) -> Any:
+    report_dir = tmp_path_factory.mktemp("page")
+    options = RunOptions(
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        days=20,
+        faults="outage",
+        report_dir=report_dir,
+        show_progress=False,
+    )
+    return run(options, backend=harness_backend)
+
+
+def test_the_page_renders_every_occurrence_and_alarm_change(page_run: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    page_path = page_run.report_path.with_name("report.html")
+    report = page_run.report
+    transitions = sum(len(alarm["transitions"]) for alarm in report["alarms"])
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(page_path.as_uri())
+        page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+        shown = page.text_content("#occurrences")
+        listed = page.locator("li.transition").count()
+        alarm_lines = page.locator("li.transition", has_text="ALARM:").count()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        browser.close()
+
+    assert errors == []
+    assert shown == str(len(report["fires"]))
+    assert listed == transitions
+    assert alarm_lines == sum(a["times_in_alarm"] for a in report["alarms"]) > 0
+    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+
+
+def test_the_page_stands_alone(page_run: Any) -> None:
+    text = page_run.report_path.with_name("report.html").read_text()
+
+    assert "http://" not in text.replace("http://www.w3.org", "")  # no CDN, fonts or images
+    assert "https://" not in text
+    assert "<script src" not in text and "<link" not in text
+
+
+def test_harness_report_rebuilds_the_page(page_run: Any, tmp_path: Path) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(page_run.report_path.parent, copy)
+    (copy / "report.html").unlink()
+
+    result = harness("report", str(copy))
+
+    assert result.returncode == 0, result.stderr
+    assert (copy / "report.html").read_text() == page_run.report_path.with_name(
+        "report.html"
+    ).read_text()
+    assert str(copy / "report.html") in " ".join(result.stdout.split())
+
+
+def test_harness_report_without_a_report_is_one_line(tmp_path: Path) -> None:
+    result = harness("report", str(tmp_path))
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"harness: error: {tmp_path} has no report.json: give the --report-dir of a `harness run`"
+    )
+
+
+def test_the_page_data_carries_the_runs_numbers(page_run: Any) -> None:
+    from harness.html_report import page_data
+
+    report = page_run.report
+    data = page_data(report, [], [])
+
+    assert len(data["fires"]["t"]) == len(report["fires"])
+    assert sum(data["durations"]["counts"]) == sum(
+        1
+        for fire in report["fires"]
+        for a in fire["attempts"]
+        if a["layer"] in ("lambda", "duplicate") and a["status"] != "throttled"
+    )
+    assert json.dumps(data)  # plain JSON, embedded as is
