@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 Samples = dict[str, list[tuple[float, float]]]  # (namespace/metric) -> (epoch, value)
@@ -101,3 +101,30 @@ def totals(samples: Samples) -> dict[str, dict[str, float]]:
                 "maximum": max(numbers),
             }
     return result
+
+
+def lambda_periods(samples: Samples, period: int = 300) -> dict[str, Any]:
+    """Lambda's metrics per period, as CloudWatch graphs them: only periods with data,
+    each [start, Invocations, Errors, Throttles, Duration average, Duration maximum]."""
+    invocations = per_period(samples.get(f"{LAMBDA}/Invocations", []), period, "Sum")
+    errors = per_period(samples.get(f"{LAMBDA}/Errors", []), period, "Sum")
+    throttles = per_period(samples.get(f"{LAMBDA}/Throttles", []), period, "Sum")
+    duration = samples.get(f"{LAMBDA}/Duration", [])
+    average = per_period(duration, period, "Average")
+    maximum = per_period(duration, period, "Maximum")
+    starts = sorted({*invocations, *throttles})
+    return {
+        "period_seconds": period,
+        "columns": ["start", "Invocations", "Errors", "Throttles", "DurationAvg", "DurationMax"],
+        "periods": [
+            [
+                datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                int(invocations.get(start, 0)),
+                int(errors.get(start, 0)),
+                int(throttles.get(start, 0)),
+                round(average[start], 1) if start in average else None,
+                maximum.get(start),
+            ]
+            for start in starts
+        ],
+    }

@@ -59,7 +59,7 @@ from .errors import BadInput
 from .events import iso_z, seeded_uuid
 from .executor import FunctionSpec, InProcessExecutor, InvocationResult
 from .fault_proxy import AwsFaultProxy
-from .metrics import emf_samples, lambda_samples
+from .metrics import emf_samples, lambda_periods, lambda_samples
 from .metrics import totals as metric_totals
 from .report import (
     Attempt,
@@ -478,6 +478,7 @@ def monitoring(
         samples = {**lambda_samples(asdict(f) for f in fires), **emf_samples(lines)}
     return {
         "metrics": metric_totals(samples),
+        "lambda_metrics": lambda_periods(samples),
         "alarms": [alarm_report(s, evaluate(s, samples, start, end), end) for s in specs],
     }
 

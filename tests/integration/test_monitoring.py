@@ -60,6 +60,9 @@ def test_metrics_add_up_to_the_runs(outage: dict[str, Any]) -> None:
     )
     assert metrics["ScheduledSync/RecordsProcessed"]["sum"] == outage["totals"]["records_processed"]
     assert metrics["ScheduledSync/Failures"]["sum"] >= 1
+    periods = outage["lambda_metrics"]["periods"]  # Lambda's graph, per 5 minutes
+    assert sum(p[1] for p in periods) == len(runs)
+    assert sum(p[2] for p in periods) == metrics["AWS/Lambda/Errors"]["sum"]
 
 
 def test_a_quiet_run_never_alarms(tmp_path: Path, backend: EmbeddedBackend) -> None:
