@@ -4,7 +4,7 @@ Target: building report.html for a 365-day run of a 15-minute schedule (35,040
 occurrences) takes under 5 s and yields a file under 5 MB.
 
 A real run of that size takes hours of function work, so its run directory is made up
-from a real 3-day run: the same report, journal and log shapes, repeated to 35,040
+from a real 3-day run: the same report and journal shapes, repeated to 35,040
 occurrences with a failed, retried one every 97th and two API requests per run. Side
 by side, the page of the real 90-day nightly run (`make run`'s shape) is built too.
 
@@ -35,7 +35,7 @@ def iso(at: datetime) -> str:
 
 def year_of_quarter_hours(sample: dict[str, Any], out: Path) -> None:
     """A 35,040-occurrence run directory in the shape the harness writes."""
-    fires, journal, logs = [], [], []
+    fires, journal = [], []
     template = sample["fires"][0]
     for i in range(OCCURRENCES):
         at = START + i * STEP
@@ -52,7 +52,8 @@ def year_of_quarter_hours(sample: dict[str, Any], out: Path) -> None:
         ]
         fires.append(
             {**template, "scheduled_time": iso(at), "attempts": attempts,
-             "records_processed": i % 30, "table_items": 1000 + i}
+             "records_processed": i % 30, "table_items": 1000 + i,
+             "table_active": 1000 + i // 2 if i % 351 == 0 else None}
         )  # fmt: skip
         for page in range(2):
             journal.append(
@@ -60,15 +61,6 @@ def year_of_quarter_hours(sample: dict[str, Any], out: Path) -> None:
                  "path": "/records", "status": 503 if failed and page else 200,
                  "fault": "503" if failed and page else None}
             )  # fmt: skip
-        logs.append(
-            json.dumps(
-                {"_aws": {"Timestamp": int(at.timestamp() * 1000), "CloudWatchMetrics": [
-                    {"Namespace": "ScheduledSync", "Dimensions": [["FunctionName"]],
-                     "Metrics": [{"Name": "RecordsArchived", "Unit": "Count"}]}]},
-                 "RecordsArchived": i % 5}
-            )
-        )  # fmt: skip
-        logs.append(json.dumps({"event": "SYNC_COMPLETED", "metadata": {"i": i}}))
     end = START + OCCURRENCES * STEP
     report = {
         **sample,
@@ -81,7 +73,6 @@ def year_of_quarter_hours(sample: dict[str, Any], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report))
     (out / "journal.jsonl").write_text("\n".join(json.dumps(e) for e in journal) + "\n")
-    (out / "logs.jsonl").write_text("\n".join(logs) + "\n")
 
 
 def timed_build(report_dir: Path) -> tuple[float, float]:

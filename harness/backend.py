@@ -147,6 +147,22 @@ class EmbeddedBackend(WsgiServer):
             return sum(len(items) for items in model.items.values())
         return len(model.items)
 
+    def active_count(self, table: str, attribute: str = "isActive") -> int:
+        """How many items have `attribute` true: one pass over moto's model, no Scan."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        model = dynamodb_backends[self.account][self.region].get_table(table)
+        items: Iterable[Any] = (
+            (item for group in model.items.values() for item in group.values())
+            if model.has_range_key
+            else model.items.values()
+        )
+        count = 0
+        for item in items:
+            value = item.attrs.get(attribute)
+            count += value is not None and value.value is True
+        return count
+
     def tables(self) -> dict[str, str]:
         """Every table's name and hash key, from moto's model."""
         from moto.dynamodb.models import dynamodb_backends

@@ -9,33 +9,29 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import BadInput
-from .metrics import emf_samples
 
 OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
 STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
 API_BINS = 600  # the journal, in at most this many time bins
 DURATION_BINS = 30
-SERIES_POINTS = 2000  # a line (archived records) keeps at most this many points
 
 
 def _epoch(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def page_data(
-    report: dict[str, Any], journal: Iterable[dict[str, Any]], log_lines: Iterable[str]
-) -> dict[str, Any]:
+def page_data(report: dict[str, Any], journal: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """What the page draws, computed here so the page stays small and quick."""
     t0, t1 = _epoch(report["start"]), _epoch(report["end"])
     span = max(1.0, t1 - t0)
     fires: dict[str, list[Any]] = {key: [] for key in ("t", "o", "a", "r", "d", "n", "q")}
+    active: list[list[int]] = []  # [t, active, archived] where the run counted them
     durations: list[float] = []
     for fire in report["fires"]:
         runs = [a for a in fire["attempts"] if a.get("layer", "lambda") in ("lambda", "duplicate")]
@@ -47,6 +43,8 @@ def page_data(
         fires["d"].append(runs[-1]["duration_ms"] if runs else 0)
         size = fire.get("table_items")
         fires["n"].append(-1 if size is None else size)
+        if size is not None and fire.get("table_active") is not None:
+            active.append([fires["t"][-1], fire["table_active"], size - fire["table_active"]])
         fires["q"].append(1 if fire.get("dead_letter") else 0)
     return {
         "meta": _meta(report),
@@ -54,7 +52,7 @@ def page_data(
         "fires": fires,
         "api": _api_bins(journal, t0, span),
         "durations": _histogram(durations),
-        "archived": _archived(log_lines, t0),
+        "active": active,
         "alarms": [
             {
                 "name": alarm["name"],
@@ -122,22 +120,6 @@ def _histogram(values: list[float]) -> dict[str, Any]:
     return {"edges": [round(i * step, 1) for i in range(DURATION_BINS + 1)], "counts": counts}
 
 
-def _archived(log_lines: Iterable[str], t0: float) -> list[list[float]]:
-    """Records archived by the sweeps so far, from the function's EMF metrics."""
-    samples = sorted(
-        (at, value)
-        for key, values in emf_samples(log_lines).items()
-        if key.endswith("/RecordsArchived")
-        for at, value in values
-    )
-    points, total = [], 0.0
-    for at, value in samples:
-        total += value
-        points.append([round(at - t0), total])
-    step = max(1, math.ceil(len(points) / SERIES_POINTS))
-    return points[::step] + (points[-1:] if points and (len(points) - 1) % step else [])
-
-
 def build(report_dir: Path) -> Path:
     """Write report_dir/report.html from what the run wrote there."""
     source = report_dir / "report.json"
@@ -149,10 +131,7 @@ def build(report_dir: Path) -> Path:
         ) from None
     except (OSError, ValueError) as exc:
         raise BadInput(f"{source} cannot be read as a report: {exc}") from None
-    journal = _jsonl(report_dir / "journal.jsonl")
-    logs = report_dir / "logs.jsonl"
-    lines = logs.read_text(encoding="utf-8").splitlines() if logs.exists() else []
-    data = page_data(report, journal, lines)
+    data = page_data(report, _jsonl(report_dir / "journal.jsonl"))
     target = report_dir / "report.html"
     target.write_text(render(data), encoding="utf-8")
     return target

@@ -51,6 +51,7 @@ class Fire:
     duplicates: int = 0
     throttles: int = 0
     table_items: int | None = None  # the records table's size when the occurrence ended
+    table_active: int | None = None  # of those, active (sampled: about 100 in a run)
 
 
 def plain(value: Any) -> Any:

@@ -126,7 +126,7 @@ def test_the_page_data_carries_the_runs_numbers(page_run: Any) -> None:
     from harness.html_report import page_data
 
     report = page_run.report
-    data = page_data(report, [], [])
+    data = page_data(report, [])
 
     assert len(data["fires"]["t"]) == len(report["fires"])
     assert sum(data["durations"]["counts"]) == sum(
