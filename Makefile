@@ -34,8 +34,9 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  command -v apt-get >/dev/null 2>&1 || { echo "install Chromium (or set CHROMIUM=/path/to/it)"; exit 1; }; \
 	  echo "Installing Debian's chromium for the report page test"; \
-	  apt-get install -y -qq chromium >/dev/null 2>&1 || \
-	  { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; }; }
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium || \
+	  { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; }; }
 
 # The same without the slow randomized runs (the chaos test): a few minutes less.
 test-fast: $(STAMP)

@@ -1,20 +1,28 @@
 """CloudWatch alarms, as deployed, evaluated over the run's virtual timeline.
 
-At the end of every period, CloudWatch looks at the alarm's last `EvaluationPeriods`
-datapoints: each the `Statistic` of the metric's samples in one `Period`, compared with
-`Threshold` by `ComparisonOperator`. `DatapointsToAlarm` (M) of those N breaching puts it
-in ALARM. A period with no samples is missing, and `TreatMissingData` says what that
-means:
+CloudWatch's documented rules ("Configuring how CloudWatch alarms treat missing data"):
+each datapoint is the `Statistic` of the metric's samples in one `Period` (periods
+aligned to the epoch), compared with `Threshold` by `ComparisonOperator`; at each
+evaluation CloudWatch reads an *evaluation range* of datapoints, more than the alarm's
+`EvaluationPeriods` (N):
 
-- `notBreaching`: a good datapoint; `breaching`: a bad one;
-- `ignore`: missing datapoints do not count; with none present the state stays;
-- `missing` (the default): with none present the alarm goes to INSUFFICIENT_DATA;
-  otherwise the present datapoints decide.
+- all of the last N present: those N decide;
+- some missing, but N or more present in the range: the N most recent present ones
+  decide, and `TreatMissingData` is not used;
+- fewer than N present: the missing ones are filled by `TreatMissingData`
+  (`breaching`: bad, `notBreaching`: good) as few times as needed; `missing` and
+  `ignore` decide by the present ones alone;
+- none present: `missing` goes to INSUFFICIENT_DATA, `ignore` keeps the state,
+  `breaching` is ALARM, `notBreaching` OK.
 
-With the present datapoints: ALARM when at least M breach; OK when fewer than M could
-breach even if every missing one did (so a window that is short of data but not yet
-decisive keeps its state, as CloudWatch's wider evaluation range usually does). An alarm
-starts in INSUFFICIENT_DATA, as a new alarm does.
+Deciding: `DatapointsToAlarm` (M) bad datapoints is ALARM, else OK (with fewer than M
+present under `missing`/`ignore`, all of them bad is ALARM). A new alarm starts in
+INSUFFICIENT_DATA. Two choices are the harness's, as AWS does not publish them: the
+evaluation range is N + 2 periods (AWS's worked example reads 5 for N = 3), and an alarm
+is evaluated at each period's end (CloudWatch evaluates about once a minute; with the
+datapoints per period, the outcome differs only in when within the period it shows).
+A consequence AWS users meet too: after one bad datapoint, a 1-of-1 alarm stays in
+ALARM until that datapoint leaves the range, however the missing data is treated.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from typing import Any
 from .metrics import Samples, per_period
 
 States = ("OK", "ALARM", "INSUFFICIENT_DATA")
+EXTRA_RANGE = 2  # the evaluation range reads this many periods more than N
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualToThreshold": operator.ge,
     "GreaterThanThreshold": operator.gt,
@@ -84,42 +93,62 @@ def evaluate(spec: AlarmSpec, samples: Samples, start: datetime, end: datetime) 
     if compare is None:
         raise ValueError(f"comparison {spec.comparison!r} is not supported")
     values = per_period(samples.get(spec.key, []), spec.period, spec.statistic)
-    period, n, m = spec.period, spec.evaluation_periods, spec.datapoints_to_alarm
+    period, n = spec.period, spec.evaluation_periods
     state = "INSUFFICIENT_DATA"
     transitions = [Transition(_iso(start.timestamp()), state, "created")]
     first = int(start.timestamp() // period * period) + period
     for boundary in range(first, int(end.timestamp()) + 1, period):
-        window = [values.get(boundary - (i + 1) * period) for i in range(n)]
-        present = [v for v in window if v is not None]
-        missing = n - len(present)
-        bad = sum(1 for v in present if compare(v, spec.threshold))
-        treat = spec.treat_missing_data
-        if treat == "breaching":
-            bad += missing
-        if treat in ("breaching", "notBreaching") or missing == 0:
-            new = "ALARM" if bad >= m else "OK"
-        elif not present:
-            new = state if treat == "ignore" else "INSUFFICIENT_DATA"
-        elif bad >= m:
-            new = "ALARM"
-        elif bad + missing < m:
-            new = "OK"
-        else:
-            new = state
+        # The evaluation range, most recent first.
+        window = [values.get(boundary - (i + 1) * period) for i in range(n + EXTRA_RANGE)]
+        new, bad, used = _decide(spec, compare, window, state)
         if new != state:
-            latest = next((v for v in window if v is not None), None)
-            transitions.append(Transition(_iso(boundary), new, _reason(spec, new, latest, bad)))
+            transitions.append(Transition(_iso(boundary), new, _reason(spec, new, used, bad)))
             state = new
     return transitions
 
 
-def _reason(spec: AlarmSpec, state: str, latest: float | None, bad: int) -> str:
-    if state == "INSUFFICIENT_DATA":
-        return f"no datapoints in the last {spec.evaluation_periods} period(s)"
-    shown = "missing" if latest is None else f"{latest:g}"
+def state_after(spec: AlarmSpec, datapoints: list[float | None], state: str = "OK") -> str:
+    """The state one evaluation gives, from the evaluation range's datapoints (oldest
+    first; None: missing), as AWS's documentation tabulates it."""
+    compare = _COMPARE[spec.comparison]
+    return _decide(spec, compare, list(reversed(datapoints)), state)[0]
+
+
+def _decide(
+    spec: AlarmSpec,
+    compare: Callable[[float, float], bool],
+    window: list[float | None],
+    state: str,
+) -> tuple[str, int, list[float | None]]:
+    """(state, bad datapoints, the datapoints used) for one evaluation range."""
+    n, m, treat = spec.evaluation_periods, spec.datapoints_to_alarm, spec.treat_missing_data
+    present = [v for v in window if v is not None]
+    if all(v is not None for v in window[:n]):
+        used: list[float | None] = list(window[:n])
+    elif len(present) >= n:
+        used = list(present[:n])  # the most recent real datapoints; no filling
+    elif not present:
+        fallback = {"missing": "INSUFFICIENT_DATA", "ignore": state, "breaching": "ALARM"}
+        return fallback.get(treat, "OK"), n if treat == "breaching" else 0, []
+    else:
+        used = [*present, *([None] * (n - len(present)))]
+    bad = sum(1 for v in used if v is not None and compare(v, spec.threshold))
+    filled = sum(1 for v in used if v is None)
+    if treat == "breaching":
+        bad += filled
+    if filled and treat in ("missing", "ignore"):
+        real = n - filled
+        return ("ALARM" if bad >= min(m, real) else "OK"), bad, used
+    return ("ALARM" if bad >= m else "OK"), bad, used
+
+
+def _reason(spec: AlarmSpec, state: str, used: list[float | None], bad: int) -> str:
+    if not used:
+        return f"no datapoints in the last {spec.evaluation_periods + EXTRA_RANGE} periods"
+    shown = ", ".join("missing" if v is None else f"{v:g}" for v in used)
     return (
-        f"{bad} of {spec.evaluation_periods} datapoint(s) breaching"
-        f" {spec.statistic} {_SYMBOL[spec.comparison]} {spec.threshold:g} (latest: {shown})"
+        f"{bad} of {len(used)} datapoint(s) breaching"
+        f" {spec.statistic} {_SYMBOL[spec.comparison]} {spec.threshold:g} ({shown})"
     )
 
 

@@ -83,7 +83,9 @@ def _meta(report: dict[str, Any]) -> dict[str, Any]:
         "days": round(report["virtual_seconds"] / 86400, 1),
         "totals": report["totals"],
         "invariants": [[i["name"], i["held"], i["detail"]] for i in invariants],
-        "truth": None if not truth else [truth["ok"], truth.get("checked", 0)],
+        "truth": None
+        if not truth
+        else [truth["ok"], truth.get("checked", 0), truth.get("caught_up_to")],
         "tables": report.get("tables", {}),
         "faults": (report.get("faults") or {}).get("source"),
     }
@@ -131,7 +133,11 @@ def build(report_dir: Path) -> Path:
         ) from None
     except (OSError, ValueError) as exc:
         raise BadInput(f"{source} cannot be read as a report: {exc}") from None
-    data = page_data(report, _jsonl(report_dir / "journal.jsonl"))
+    try:
+        data = page_data(report, _jsonl(report_dir / "journal.jsonl"))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise BadInput(f"{report_dir} does not hold a harness run's report ({reason})") from None
     target = report_dir / "report.html"
     target.write_text(render(data), encoding="utf-8")
     return target
@@ -144,8 +150,8 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def render(data: dict[str, Any]) -> str:
-    # `</` cannot end the script early: JSON escapes it.
-    payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+    # No `<` at all in the script's text: neither `</script>` nor `<!--` can end it early.
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
     title = html.escape(f"Run {data['meta']['schedule']} {data['meta']['start']}")
     return _PAGE.replace("__TITLE__", title).replace("__DATA__", payload)
 

@@ -1,10 +1,11 @@
 """The run's metrics, as CloudWatch would hold them.
 
 - Lambda's own (`AWS/Lambda`, by function): `Invocations` and `Duration` per run,
-  `Errors` per failed run (an error or a timeout), `Throttles` per throttled attempt,
-  derived from the attempts the delivery engine recorded.
+  `Errors` per run (1 when it failed or timed out, else 0), `Throttles` per throttled
+  attempt, derived from the attempts the delivery engine recorded.
 - The function's own, published in Embedded Metric Format log lines (`_aws`), as
-  CloudWatch Logs would extract them.
+  CloudWatch Logs would extract them. A run that Lambda stops at its timeout writes
+  none (as on AWS): `Failures` counts the failures the function saw itself.
 
 Each metric is a list of (epoch seconds, value) samples; CloudWatch aggregates them per
 period with a statistic.
@@ -55,13 +56,15 @@ def emf_samples(lines: Iterable[str]) -> Samples:
             document = json.loads(line)
             directive = document["_aws"]
             at = float(directive["Timestamp"]) / 1000
-            for block in directive["CloudWatchMetrics"]:
-                for metric in block["Metrics"]:
-                    value = float(document[metric["Name"]])
-                    key = f"{block['Namespace']}/{metric['Name']}"
-                    samples.setdefault(key, []).append((at, value))
+            found = [
+                (f"{block['Namespace']}/{metric['Name']}", float(document[metric["Name"]]))
+                for block in directive["CloudWatchMetrics"]
+                for metric in block["Metrics"]
+            ]
         except (ValueError, KeyError, TypeError):
             continue  # not valid EMF: CloudWatch Logs keeps it as a plain log line
+        for key, value in found:  # all of a line's metrics, or none of them
+            samples.setdefault(key, []).append((at, value))
     return samples
 
 

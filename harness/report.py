@@ -194,7 +194,7 @@ def summary_table(report: dict[str, Any]) -> Table:
             f"{faults['requests']} {unit}, {faults['faulted']} faulted"
             f" ({faults['source']}{': ' + applied if applied else ''})",
         )
-    for warning in report.get("warnings", []):
+    for warning in [*report.get("warnings", []), *report.get("alarms_not_evaluated", [])]:
         table.add_row("[yellow]warning[/]", warning)
     for name, stats in report["tables"].items():
         detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")

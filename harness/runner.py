@@ -279,7 +279,7 @@ def run(
             else fire_of(r)
             for r in records
         ]
-        alarm_specs = read_alarms(backend, function.name)
+        alarm_specs, alarm_warnings = read_alarms(backend, function.name)
         loop_seconds = time.perf_counter() - loop_started
         mock_api = api_app.state.api
         journal = mock_api.journal.entries()
@@ -335,6 +335,7 @@ def run(
         "faults": fault_summary(faults_source, fault_stats, journal),
         "aws_faults": fault_summary(faults_source, aws_stats, aws_journal),
         "warnings": unapplied_rule_warnings(fault_stats, aws_stats),
+        "alarms_not_evaluated": alarm_warnings,
         **monitoring(fires, report_dir / "logs.jsonl", alarm_specs, options.start, end),
         "tables": {
             name: _record_stats(items) if name == records_table else {"items": len(items)}
@@ -471,14 +472,23 @@ def _progress(console: Console, total: int, enabled: bool) -> Iterator[Any]:
         yield advance
 
 
-def read_alarms(backend: Any, function_name: str) -> list[AlarmSpec]:
-    """The deployed metric alarms on this function (by its FunctionName dimension)."""
-    alarms = backend.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    return [
-        AlarmSpec.from_api(alarm)
-        for alarm in alarms
-        if {"Name": "FunctionName", "Value": function_name} in alarm.get("Dimensions", [])
-    ]
+def read_alarms(backend: Any, function_name: str) -> tuple[list[AlarmSpec], list[str]]:
+    """The deployed metric alarms on this function (by its FunctionName dimension), and a
+    warning for each alarm the harness cannot evaluate."""
+    specs, warnings = [], []
+    for alarm in backend.client("cloudwatch").describe_alarms()["MetricAlarms"]:
+        name = alarm["AlarmName"]
+        dimensions = alarm.get("Dimensions", [])
+        if {"Name": "FunctionName", "Value": function_name} not in dimensions:
+            warnings.append(f"alarm {name!r} is not on the function: not evaluated")
+        elif len(dimensions) > 1 or "MetricName" not in alarm or not alarm.get("Statistic"):
+            warnings.append(
+                f"alarm {name!r} uses metric math, a percentile or more dimensions than"
+                " FunctionName: not evaluated"
+            )
+        else:
+            specs.append(AlarmSpec.from_api(alarm))
+    return specs, warnings
 
 
 def monitoring(
@@ -487,6 +497,9 @@ def monitoring(
     """The run's metrics (Lambda's, and the function's EMF) and its alarms' story."""
     with logs.open(encoding="utf-8") as lines:
         samples = {**lambda_samples(asdict(f) for f in fires), **emf_samples(lines)}
+    for spec in specs:
+        if spec.key not in samples:  # evaluated all the same: its every period is missing
+            samples[spec.key] = []
     return {
         "metrics": metric_totals(samples),
         "lambda_metrics": lambda_periods(samples),

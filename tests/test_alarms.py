@@ -3,11 +3,12 @@ the four ways of treating missing data."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.alarms import AlarmSpec, evaluate
+from harness.alarms import AlarmSpec, evaluate, state_after
 from harness.metrics import Samples, emf_samples, lambda_samples, per_period
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -38,14 +39,16 @@ def states(alarm: AlarmSpec, samples: Samples, minutes: int = 60) -> list[tuple[
     return [(t.at[11:16], t.state) for t in evaluate(alarm, samples, START, end)]
 
 
-def test_one_error_in_a_period_alarms_at_its_end_and_clears_after() -> None:
+def test_one_error_alarms_at_its_periods_end_until_it_leaves_the_evaluation_range() -> None:
     samples = {"AWS/Lambda/Errors": [(at(2), 0.0), (at(7), 1.0)]}
 
     assert states(spec(), samples) == [
         ("00:00", "INSUFFICIENT_DATA"),
         ("00:05", "OK"),
         ("00:10", "ALARM"),  # the 00:05-00:10 period held the error
-        ("00:15", "OK"),  # missing data is not breaching
+        # Later periods are empty, and the error is still the most recent datapoint
+        # in the range (N + 2 = 3 periods): missing data is not used while it is.
+        ("00:25", "OK"),
     ]
 
 
@@ -70,10 +73,10 @@ def test_two_of_two_periods_must_breach() -> None:
 def test_missing_data_goes_to_insufficient_data_by_default() -> None:
     samples = {"AWS/Lambda/Errors": [(at(1), 1.0)]}
 
-    assert states(spec(treat_missing_data="missing"), samples, 15) == [
+    assert states(spec(treat_missing_data="missing"), samples, 25) == [
         ("00:00", "INSUFFICIENT_DATA"),
         ("00:05", "ALARM"),
-        ("00:10", "INSUFFICIENT_DATA"),
+        ("00:20", "INSUFFICIENT_DATA"),  # nothing left in the evaluation range
     ]
 
 
@@ -87,14 +90,46 @@ def test_ignore_keeps_the_state_through_missing_data() -> None:
     ]
 
 
-def test_breaching_treats_missing_data_as_bad() -> None:
+def test_breaching_treats_missing_data_as_bad_once_no_real_datapoint_is_left() -> None:
     samples = {"AWS/Lambda/Errors": [(at(1), 0.0)]}
 
-    assert states(spec(treat_missing_data="breaching"), samples, 15) == [
+    assert states(spec(treat_missing_data="breaching"), samples, 25) == [
         ("00:00", "INSUFFICIENT_DATA"),
         ("00:05", "OK"),
-        ("00:10", "ALARM"),
+        ("00:20", "ALARM"),
     ]
+
+
+THREE_OF_THREE = spec(evaluation_periods=3, datapoints_to_alarm=3)
+TREATMENTS = ("missing", "ignore", "breaching", "notBreaching")
+
+
+def row(text: str) -> list[float | None]:
+    """AWS's notation, oldest first: 0 good, X bad, - missing."""
+    return [{"0": 0.0, "X": 5.0, "-": None}[c] for c in text.split()]
+
+
+@pytest.mark.parametrize(
+    ("datapoints", "expected"),
+    [
+        # Rows of AWS's table for a 3-of-3 alarm (an evaluation range of five).
+        ("0 0 0 0 0", dict.fromkeys(TREATMENTS, "OK")),
+        ("0 X X - X", dict.fromkeys(TREATMENTS, "ALARM")),  # 3 real ones: no filling
+        ("0 - X - X", dict.fromkeys(TREATMENTS, "OK")),  # the 3 real ones: 2 bad
+        ("0 - - - -", {"missing": "OK", "ignore": "OK", "breaching": "OK", "notBreaching": "OK"}),
+        ("X - - - -", {"missing": "ALARM", "ignore": "ALARM", "breaching": "ALARM",
+                       "notBreaching": "OK"}),
+        ("- - - - -", {"missing": "INSUFFICIENT_DATA", "ignore": "OK", "breaching": "ALARM",
+                       "notBreaching": "OK"}),
+    ],
+)  # fmt: skip
+def test_an_evaluation_range_as_aws_tabulates_it(datapoints: str, expected: dict[str, str]) -> None:
+    got = {
+        treat: state_after(replace(THREE_OF_THREE, treat_missing_data=treat), row(datapoints))
+        for treat in TREATMENTS
+    }
+
+    assert got == expected
 
 
 @pytest.mark.parametrize(

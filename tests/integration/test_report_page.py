@@ -32,19 +32,37 @@ CHROMIUM_ARGS = [
 ]
 
 
+# How many pixels of the canvases matching a selector have exactly one colour.
+COUNT_PIXELS = """([selector, [r, g, b]]) => {
+  let n = 0;
+  for (const c of document.querySelectorAll(selector)) {
+    const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i] === r && d[i + 1] === g && d[i + 2] === b) n++;
+  }
+  return n;
+}"""
+
+
 def chromium() -> str:
-    """Debian's chromium (`make browser`). `make test` requires it; CI installs it in
-    the background and sets HARNESS_BROWSER_WAIT, the seconds to wait for it. A bare
-    `pytest` without it skips this test."""
+    """Debian's chromium (`make browser`). `make test` requires it. CI installs it in
+    the background and names, in HARNESS_BROWSER_RC, the file the install's exit status
+    goes to: this waits for that, and fails at once if the install failed. A bare
+    `pytest` without chromium skips this test."""
     required = os.environ.get("HARNESS_REQUIRE_BROWSER") == "1"
-    deadline = time.monotonic() + float(os.environ.get("HARNESS_BROWSER_WAIT", "0"))
-    while True:
-        found = os.environ.get("CHROMIUM") or shutil.which("chromium")
-        if found:
-            return found
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(2)
+    marker = os.environ.get("HARNESS_BROWSER_RC")
+    if marker:
+        status = REPO / marker
+        deadline = time.monotonic() + 900
+        while not status.exists() and time.monotonic() < deadline:
+            time.sleep(2)
+        code = status.read_text().strip() if status.exists() else "still running after 900 s"
+        if code != "0":
+            log = status.with_name("browser-install.log")
+            tail = log.read_text()[-1500:] if log.exists() else ""
+            pytest.fail(f"installing chromium failed ({code}):\n{tail}")
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if found:
+        return found
     if required:
         pytest.fail("chromium is not installed: `make browser` installs Debian's package")
     pytest.skip("chromium is not installed (`make browser`)")
@@ -80,6 +98,8 @@ def test_the_page_renders_every_occurrence_and_alarm_change(page_run: Any) -> No
         shown = page.text_content("#occurrences")
         listed = page.locator("li.transition").count()
         alarm_lines = page.locator("li.transition", has_text="ALARM:").count()
+        alarm_red = page.evaluate(COUNT_PIXELS, ["canvas[id^=alarm-]", [214, 69, 65]])
+        dead_lettered = page.evaluate(COUNT_PIXELS, ["#timeline", [142, 68, 173]])
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         browser.close()
@@ -88,6 +108,8 @@ def test_the_page_renders_every_occurrence_and_alarm_change(page_run: Any) -> No
     assert shown == str(len(report["fires"]))
     assert listed == transitions
     assert alarm_lines == sum(a["times_in_alarm"] for a in report["alarms"]) > 0
+    assert alarm_red > 0  # the minutes of ALARM show on bands spanning weeks
+    assert dead_lettered > 0 and report["totals"]["dlq"] > 0
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
 
 
@@ -136,3 +158,21 @@ def test_the_page_data_carries_the_runs_numbers(page_run: Any) -> None:
         if a["layer"] in ("lambda", "duplicate") and a["status"] != "throttled"
     )
     assert json.dumps(data)  # plain JSON, embedded as is
+
+
+def test_text_in_the_data_cannot_end_the_pages_script() -> None:
+    from harness.html_report import render
+
+    page = render({"meta": {"schedule": "</script><!--<script>", "start": "x"}})
+
+    assert "</script><!--" not in page.split('<script id="data"', 1)[1].split("</script>")[0]
+
+
+def test_a_report_that_is_not_a_runs_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text("[]")
+
+    result = harness("report", str(tmp_path))
+
+    assert result.returncode == 2
+    assert "does not hold a harness run's report" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
