@@ -97,9 +97,16 @@ def evaluate(spec: AlarmSpec, samples: Samples, start: datetime, end: datetime) 
     state = "INSUFFICIENT_DATA"
     transitions = [Transition(_iso(start.timestamp()), state, "created")]
     first = int(start.timestamp() // period * period) + period
-    for boundary in range(first, int(end.timestamp()) + 1, period):
+    last = int(end.timestamp())
+    reach = n + EXTRA_RANGE
+    # Only where a datapoint is in the range, and the first evaluation after it leaves:
+    # elsewhere the range is empty, and so is its outcome the same as that one's.
+    due = {first} | {
+        p + k * period for p in values for k in range(1, reach + 2) if first <= p + k * period
+    }
+    for boundary in sorted(b for b in due if b <= last):
         # The evaluation range, most recent first.
-        window = [values.get(boundary - (i + 1) * period) for i in range(n + EXTRA_RANGE)]
+        window = [values.get(boundary - (i + 1) * period) for i in range(reach)]
         new, bad, used = _decide(spec, compare, window, state)
         if new != state:
             transitions.append(Transition(_iso(boundary), new, _reason(spec, new, used, bad)))
