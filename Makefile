@@ -35,8 +35,9 @@ browser:
 	  command -v apt-get >/dev/null 2>&1 || { echo "install Chromium (or set CHROMIUM=/path/to/it)"; exit 1; }; \
 	  echo "Installing Debian's chromium for the report page test"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium || \
-	  { apt-get update -q && apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; }; }
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	  $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium || \
+	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; }; }
 
 # The same without the slow randomized runs (the chaos test): a few minutes less.
 test-fast: $(STAMP)
