@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .events import epoch, iso_z
 from .metrics import Samples, per_period
 
 States = ("OK", "ALARM", "INSUFFICIENT_DATA")
@@ -167,8 +168,8 @@ _SYMBOL = {
 }
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _iso(seconds: float) -> str:
+    return iso_z(datetime.fromtimestamp(seconds, UTC))
 
 
 def alarm_report(spec: AlarmSpec, transitions: list[Transition], end: datetime) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def alarm_report(spec: AlarmSpec, transitions: list[Transition], end: datetime) 
     for current, following in zip(transitions, [*transitions[1:], None], strict=True):
         if current.state == "ALARM":
             until = following.at if following else _iso(end.timestamp())
-            in_alarm += _seconds(until) - _seconds(current.at)
+            in_alarm += epoch(until) - epoch(current.at)
     return {
         **asdict(spec),
         "transitions": [asdict(t) for t in transitions],
@@ -185,7 +186,3 @@ def alarm_report(spec: AlarmSpec, transitions: list[Transition], end: datetime) 
         "times_in_alarm": sum(1 for t in transitions if t.state == "ALARM"),
         "seconds_in_alarm": in_alarm,
     }
-
-
-def _seconds(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()

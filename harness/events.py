@@ -15,6 +15,11 @@ def iso_z(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def epoch(text: str) -> float:
+    """Seconds since the epoch of an ISO 8601 instant (`Z` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 def seeded_uuid(rng: random.Random) -> str:
     """A version-4 UUID drawn from `rng`, so a seed fixes every id of a run."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))

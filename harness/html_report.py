@@ -10,11 +10,11 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import BadInput
+from .events import epoch
 
 OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
 STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
@@ -22,13 +22,9 @@ API_BINS = 600  # the journal, in at most this many time bins
 DURATION_BINS = 30
 
 
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
 def page_data(report: dict[str, Any], journal: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """What the page draws, computed here so the page stays small and quick."""
-    t0, t1 = _epoch(report["start"]), _epoch(report["end"])
+    t0, t1 = epoch(report["start"]), epoch(report["end"])
     span = max(1.0, t1 - t0)
     fires: dict[str, list[Any]] = {key: [] for key in ("t", "o", "a", "r", "d", "n", "q")}
     active: list[list[int]] = []  # [t, active, archived] where the run counted them
@@ -36,7 +32,7 @@ def page_data(report: dict[str, Any], journal: Iterable[dict[str, Any]]) -> dict
     for fire in report["fires"]:
         runs = [a for a in fire["attempts"] if a.get("layer", "lambda") in ("lambda", "duplicate")]
         durations.extend(a["duration_ms"] for a in runs if a["status"] != "throttled")
-        fires["t"].append(round(_epoch(fire["scheduled_time"]) - t0))
+        fires["t"].append(round(epoch(fire["scheduled_time"]) - t0))
         fires["o"].append(OUTCOMES.get(fire["outcome"], 1))
         fires["a"].append(len(runs))
         fires["r"].append(fire.get("records_processed", 0))
@@ -60,7 +56,7 @@ def page_data(report: dict[str, Any], journal: Iterable[dict[str, Any]]) -> dict
                 f" {alarm['threshold']:g}, {alarm['datapoints_to_alarm']} of"
                 f" {alarm['evaluation_periods']} x {alarm['period']} s",
                 "transitions": [
-                    [round(_epoch(t["at"]) - t0), STATES[t["state"]], t["at"], t["reason"]]
+                    [round(epoch(t["at"]) - t0), STATES[t["state"]], t["at"], t["reason"]]
                     for t in alarm["transitions"]
                 ],
             }
@@ -100,7 +96,7 @@ def _api_bins(journal: Iterable[dict[str, Any]], t0: float, span: float) -> dict
         at = entry.get("logical_time")
         if not at:
             continue
-        index = min(bins - 1, max(0, int((_epoch(at) - t0) / width)))
+        index = min(bins - 1, max(0, int((epoch(at) - t0) / width)))
         status = entry.get("status")
         kind = (
             "none" if status is None else "ok" if status < 400 else "s4" if status < 500 else "s5"

@@ -34,15 +34,14 @@ from mock_api import BackgroundServer, Dataset, create_app
 
 from .backend import EmbeddedBackend
 from .clock import LiveRunClock, LiveStopped, ScaledClock
-from .cloudformation import Template
 from .delivery import Delivery, Execution, ExecutionResult, OccurrenceRecord
 from .delivery.deployed import DeployedDelivery
 from .delivery.queues import send_dead_letters
-from .deploy import deploy_to_embedded, deploy_with_cloudformation, read_back
+from .deploy_targets import DeployOptions, deploy
 from .errors import BadInput
 from .events import iso_z, seeded_uuid
 from .executor import InProcessExecutor, InvocationResult
-from .remote import DEFAULT_LOCALSTACK, LambdaInvoker, RemoteBackend, wait_for_localstack
+from .remote import DEFAULT_LOCALSTACK, LambdaInvoker, RemoteBackend
 from .report import Fire
 from .runner import (
     delivery_knob,
@@ -55,7 +54,6 @@ from .runner import (
     write_logs,
 )
 from .schedules import Schedule
-from .stack import StackSpec, check_function
 
 BACKENDS = ("embedded", "localstack")
 # How long Ctrl-C waits for invocations in flight (compose allows the harness 30 s).
@@ -103,50 +101,41 @@ def live(options: LiveOptions, console: Console) -> LiveResult:
             " reach this machine's loopback: pass --api-url of an API they reach (docker"
             " compose runs the mock API as http://mock-api:8000)"
         )
-    check_function(options.handler, options.code_dir)
     plan = fault_plan_for(options.faults, options.seed)
     start = options.start or datetime.now(UTC).replace(microsecond=0)
-    schedule = Schedule.parse(options.schedule, timezone=options.timezone, created=start)
     prepare_report_dir(options.report_dir)
     clock = ScaledClock(start, options.speed)
     rng = random.Random(options.seed)
     token = options.api_token or f"tok_{rng.getrandbits(96):024x}"
-    spec = StackSpec(
-        template=options.template or StackSpec().template,
-        handler=options.handler or StackSpec().handler,
-        code_dir=options.code_dir,
-    )
-    result = LiveResult(backend=options.backend)
     with ExitStack() as services:
-        with console.status(f"Deploying the stack to {options.backend}"):
-            if options.api_url is None:
-                dataset = Dataset(seed=options.seed, origin=start)
-                app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
-                api_url = services.enter_context(BackgroundServer(app)).url
-            else:
-                api_url = options.api_url
-            template = Template.load(spec.template)
-            parameters = spec.parameters(schedule, api_url, token)
-            backend: EmbeddedBackend | RemoteBackend
-            if options.backend == "embedded":
-                backend = services.enter_context(EmbeddedBackend())
-                stack = deploy_to_embedded(backend, template, parameters, spec.code())
-            else:
-                wait_for_localstack(options.endpoint_url, timeout=options.health_timeout)
-                backend = RemoteBackend(
-                    "LocalStack", endpoint_url=options.endpoint_url, region=None
-                )
-                stack = deploy_with_cloudformation(
-                    backend,
-                    template,
-                    parameters,
-                    spec.code(),
-                    target="LocalStack",
-                    bucket="harness-artifacts",
-                    create_bucket=True,
-                    region=backend.region,
-                )
-            setup = read_back(backend, stack)
+        if options.api_url is None:
+            dataset = Dataset(seed=options.seed, origin=start)
+            app = create_app(dataset, token=token, clock=clock, faults=plan, seed=options.seed)
+            api_url = services.enter_context(BackgroundServer(app)).url
+        else:
+            api_url = options.api_url
+        embedded = (
+            services.enter_context(EmbeddedBackend()) if options.backend == "embedded" else None
+        )
+        # The same deploy as `harness deploy --target embedded|localstack`.
+        deployment = deploy(
+            DeployOptions(
+                target=options.backend,
+                template=options.template,
+                schedule=options.schedule,
+                timezone=options.timezone,
+                handler=options.handler,
+                code_dir=options.code_dir,
+                api_url=api_url,
+                api_token=token,
+                endpoint_url=options.endpoint_url,
+                health_timeout=options.health_timeout,
+            ),
+            console,
+            embedded,
+        )
+        backend: EmbeddedBackend | RemoteBackend = deployment.backend
+        setup = deployment.delivery
         if isinstance(backend, RemoteBackend) and setup.config.kind == "rule":
             services.enter_context(_rule_left_to_the_harness(backend, setup))
         deployed = Schedule.parse(

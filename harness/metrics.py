@@ -19,13 +19,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from .events import epoch, iso_z
+
 Samples = dict[str, list[tuple[float, float]]]  # (namespace/metric) -> (epoch, value)
 LAMBDA = "AWS/Lambda"
 RUN_LAYERS = ("lambda", "duplicate")  # attempts that ran the function
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def lambda_samples(fires: Iterable[Mapping[str, Any]]) -> Samples:
@@ -35,7 +33,7 @@ def lambda_samples(fires: Iterable[Mapping[str, Any]]) -> Samples:
         for attempt in fire["attempts"]:
             if attempt.get("layer", "lambda") not in RUN_LAYERS:
                 continue
-            at = _epoch(attempt["at"])
+            at = epoch(attempt["at"])
             if attempt["status"] == "throttled":
                 samples[f"{LAMBDA}/Throttles"].append((at, 1.0))
                 continue
@@ -121,7 +119,7 @@ def lambda_periods(samples: Samples, period: int = 300) -> dict[str, Any]:
         "columns": ["start", "Invocations", "Errors", "Throttles", "DurationAvg", "DurationMax"],
         "periods": [
             [
-                datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                iso_z(datetime.fromtimestamp(start, UTC)),
                 int(invocations.get(start, 0)),
                 int(errors.get(start, 0)),
                 int(throttles.get(start, 0)),
