@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.backend import EmbeddedBackend
-from harness.chaos import random_plan
+from harness.aws.embedded import EmbeddedBackend
 from harness.runner import RunOptions, run
 from mock_api import FaultPlan, parse_plan
+from mock_api.profiles.random_plan import random_plan
 
 DAYS = 30
 CHANGES_PER_DAY = 50

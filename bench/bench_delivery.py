@@ -29,8 +29,9 @@ from harness.delivery import (
     OccurrenceRecord,
 )
 from harness.delivery.accounting import check_delivery
-from harness.events import scheduled_event, seeded_uuid
-from harness.executor import FunctionSpec, InProcessExecutor
+from harness.runtime.base import FunctionSpec
+from harness.runtime.events import scheduled_event, seeded_uuid
+from harness.runtime.inprocess import InProcessExecutor
 from harness.schedules import Schedule
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -16,9 +16,10 @@ import time
 from datetime import UTC, datetime
 
 from harness.clock import VirtualClock
-from harness.executor import FunctionSpec, InProcessExecutor
-from harness.runner import function_runtime
-from harness.subprocess_executor import SubprocessExecutor
+from harness.runtime import function_runtime
+from harness.runtime.base import FunctionSpec
+from harness.runtime.inprocess import InProcessExecutor
+from harness.runtime.worker_process import SubprocessExecutor
 
 SPEC = FunctionSpec(
     name="bench",

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.html_report import build
+from harness.report.page import build
 from harness.runner import RunOptions, run
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

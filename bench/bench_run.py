@@ -27,13 +27,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harness.backend import EmbeddedBackend
+from harness.aws.embedded import EmbeddedBackend
 from harness.clock import VirtualClock
-from harness.events import seeded_uuid
-from harness.executor import InProcessExecutor, load_handler
-from harness.runner import DEFAULT_START, RunOptions, function_runtime, run
+from harness.deploy.provision import HANDLER, StackSpec, provision
+from harness.runner import DEFAULT_START, RunOptions, run
+from harness.runtime import function_runtime
+from harness.runtime.base import load_handler
+from harness.runtime.events import seeded_uuid
+from harness.runtime.inprocess import InProcessExecutor
 from harness.schedules import Schedule
-from harness.stack import HANDLER, StackSpec, provision
 from mock_api import BackgroundServer, Dataset, create_app
 
 SCHEDULE = "cron(0 2 * * ? *)"

@@ -1,6 +1,6 @@
 """DynamoDB access: idempotent batch writes, the sync log and its cursor, retention.
 
-Tables (see harness/stack.py or deploy/ for their definitions):
+Tables (see harness/deploy/provision.py or deploy/ for their definitions):
 - records: key `id`; sparse GSI `retention-index` (`activeWeek`, `updatedAt`, all
   attributes projected) holding only active items, partitioned by the ISO week of
   their last update, so the retention sweep reads what it archives and nothing else, and no

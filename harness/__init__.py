@@ -11,27 +11,28 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .backend import EmbeddedBackend
+    from .aws.embedded import EmbeddedBackend
+    from .aws.fault_proxy import AwsFaultProxy
     from .clock import VirtualClock
+    from .deploy.provision import Deployed, StackSpec, provision
     from .errors import BadInput
-    from .events import LambdaContext, scheduled_event
-    from .executor import FunctionSpec, InProcessExecutor, InvocationResult
-    from .fault_proxy import AwsFaultProxy
     from .runner import RunOptions, RunResult, run
+    from .runtime.base import FunctionSpec, InvocationResult
+    from .runtime.events import LambdaContext, scheduled_event
+    from .runtime.inprocess import InProcessExecutor
     from .schedules import Schedule, ScheduleError, ScheduleTrigger
-    from .stack import Deployed, StackSpec, provision
     from .testing import FaultRules, ScenarioRunner, ScheduledFunction, ScheduleReport
 
 _WHERE = {
-    "AwsFaultProxy": "fault_proxy",
+    "AwsFaultProxy": "aws",
     "BadInput": "errors",
-    "Deployed": "stack",
-    "EmbeddedBackend": "backend",
+    "Deployed": "deploy",
+    "EmbeddedBackend": "aws",
     "FaultRules": "testing",
-    "FunctionSpec": "executor",
-    "InProcessExecutor": "executor",
-    "InvocationResult": "executor",
-    "LambdaContext": "events",
+    "FunctionSpec": "runtime",
+    "InProcessExecutor": "runtime",
+    "InvocationResult": "runtime",
+    "LambdaContext": "runtime",
     "RunOptions": "runner",
     "RunResult": "runner",
     "ScenarioRunner": "testing",
@@ -40,11 +41,11 @@ _WHERE = {
     "ScheduleReport": "testing",
     "ScheduleTrigger": "schedules",
     "ScheduledFunction": "testing",
-    "StackSpec": "stack",
+    "StackSpec": "deploy",
     "VirtualClock": "clock",
-    "provision": "stack",
+    "provision": "deploy",
     "run": "runner",
-    "scheduled_event": "events",
+    "scheduled_event": "runtime",
 }
 __all__ = [
     "AwsFaultProxy",

@@ -17,7 +17,8 @@ from rich.table import Table
 from typer.exceptions import TyperException
 
 from .errors import BadInput
-from .runner import DEFAULT_START, RunOptions, print_summary, run
+from .report import print_summary
+from .runner import DEFAULT_START, RunOptions, run
 from .schedules import Schedule, describe
 
 app = typer.Typer(
@@ -169,7 +170,7 @@ def run_command(
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )
     result = run(options, console)
-    print_summary(result, Console())
+    print_summary(result.report, result.report_path, Console())
 
 
 @app.command("deploy")
@@ -210,8 +211,8 @@ def deploy_command(
     ] = False,
 ) -> None:
     """Deploy the template and the function's zip, then show what was read back."""
-    from .backend import EmbeddedBackend
-    from .deploy_targets import DeployOptions, deploy, deployment_tables
+    from .aws.embedded import EmbeddedBackend
+    from .deploy.targets import DeployOptions, deploy, deployment_tables
 
     options = DeployOptions(
         target=target,
@@ -318,7 +319,7 @@ def up_command(
     wait: Annotated[int, typer.Option(help="seconds to wait for the stack's health")] = 300,
 ) -> None:
     """Start LocalStack, the mock API and the harness (live) with Docker Compose."""
-    from .compose import up
+    from .deploy.compose import up
 
     up(wait)
     Console().print(
@@ -330,7 +331,7 @@ def up_command(
 @app.command("down")
 def down_command() -> None:
     """Stop the Compose stack and remove its containers and volumes."""
-    from .compose import run_compose
+    from .deploy.compose import run_compose
 
     raise typer.Exit(run_compose(["down", "--volumes", "--remove-orphans"]))
 
@@ -338,7 +339,7 @@ def down_command() -> None:
 @app.command("logs")
 def logs_command() -> None:
     """Follow the Compose stack's logs."""
-    from .compose import run_compose
+    from .deploy.compose import run_compose
 
     raise typer.Exit(run_compose(["logs", "--follow", "--tail", "200"]))
 
@@ -350,7 +351,7 @@ def report_command(
     ],
 ) -> None:
     """Build (again) the run's page, report.html, from what the run wrote."""
-    from .html_report import build
+    from .report.page import build
 
     page = build(report_dir)
     Console().print(f"Page: [bold]{page}[/]", soft_wrap=True)

@@ -21,6 +21,15 @@ from typing import Protocol
 IO_TIMEOUT_WALL_SECONDS = 1.0
 
 
+def iso_z(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def epoch(text: str) -> float:
+    """Seconds since the epoch of an ISO 8601 instant (`Z` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 class Clock(Protocol):
     """What the function's clock seam and the executors need of a clock."""
 

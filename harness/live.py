@@ -32,27 +32,24 @@ from rich.table import Table
 
 from mock_api import BackgroundServer, Dataset, create_app
 
-from .backend import EmbeddedBackend
-from .clock import LiveRunClock, LiveStopped, ScaledClock
+from .aws.embedded import EmbeddedBackend
+from .aws.remote import DEFAULT_LOCALSTACK, RemoteBackend
+from .clock import LiveRunClock, LiveStopped, ScaledClock, iso_z
 from .delivery import Delivery, Execution, ExecutionResult, OccurrenceRecord
 from .delivery.deployed import DeployedDelivery
+from .delivery.payloads import execution_result, payload_source
+from .delivery.policy import delivery_knob
 from .delivery.queues import send_dead_letters
-from .deploy_targets import DeployOptions, deploy
+from .deploy.targets import DeployOptions, deploy
 from .errors import BadInput
-from .events import iso_z, seeded_uuid
-from .executor import InProcessExecutor, InvocationResult
-from .remote import DEFAULT_LOCALSTACK, LambdaInvoker, RemoteBackend
-from .report import Fire
-from .runner import (
-    delivery_knob,
-    execution_result,
-    fault_plan_for,
-    fire_of,
-    function_runtime,
-    payload_source,
-    prepare_report_dir,
-    write_logs,
-)
+from .report import Fire, fire_of, prepare_report_dir
+from .report.document import write_logs
+from .runner import fault_plan_for
+from .runtime import function_runtime
+from .runtime.base import InvocationResult
+from .runtime.events import seeded_uuid
+from .runtime.inprocess import InProcessExecutor
+from .runtime.lambda_invoke import LambdaInvoker
 from .schedules import Schedule
 
 BACKENDS = ("embedded", "localstack")

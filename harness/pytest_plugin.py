@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .backend import EmbeddedBackend
+    from .aws.embedded import EmbeddedBackend
     from .clock import VirtualClock
     from .testing import FaultRules, ScheduledFunction, ScheduleReport
 
@@ -47,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def harness_backend() -> Iterator[EmbeddedBackend]:
     """The embedded AWS (moto on loopback), started once for the session."""
-    from .backend import EmbeddedBackend
+    from .aws.embedded import EmbeddedBackend
 
     with EmbeddedBackend() as backend:
         yield backend

@@ -18,11 +18,11 @@ from typing import Any
 from mock_api import FaultPlan, FaultRuleError, load_faults, parse_plan
 from mock_api.rules import AwsRule, DeliveryFaults, Rule
 
-from .backend import EmbeddedBackend
+from .aws.embedded import EmbeddedBackend
 from .clock import VirtualClock
+from .deploy.provision import StackSpec
 from .report import Attempt, Fire
 from .runner import DEFAULT_START, RunOptions, RunResult, run
-from .stack import StackSpec
 
 SYNC_TABLE = StackSpec().sync_table
 

@@ -18,12 +18,11 @@ from fastapi import Body, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from .clock import SettableClock, TimeSource
-from .data_faults import DataFaults
 from .dataset import Dataset, dumps
-from .faults import Decision, FaultEngine
+from .faults import Decision
 from .injector import FAULT_SCOPE_KEY, FaultInjector
-from .journal import Journal
 from .rules import Fault, FaultPlan, FaultRuleError, parse_plan
+from .state import MockApi
 
 DEFAULT_TOKEN = "local-dev-token"
 MAX_PAGE_SIZE = 1000
@@ -51,31 +50,6 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise _BadRequest("cursor is not one this API issued") from None
     return updated_at, record_id
-
-
-class MockApi:
-    """Everything the endpoints share: data, auth, logical time, faults and journal."""
-
-    def __init__(
-        self, dataset: Dataset, token: str, clock: TimeSource, seed: int, faults: FaultPlan
-    ) -> None:
-        self.dataset = dataset
-        self.token = token
-        self.clock = clock
-        self.seed = seed
-        self.journal = Journal()
-        self.set_faults(faults)
-
-    def set_faults(self, plan: FaultPlan) -> None:
-        """Replace the rules; their counters and dice start afresh, and records held
-        back by page drift are let go (served where they belong again)."""
-        self.plan = plan
-        self.engine = FaultEngine.api(plan, self.seed, self.dataset.origin)
-        self.data_faults = DataFaults()
-
-    def reset(self) -> None:
-        self.set_faults(FaultPlan())
-        self.journal.clear()
 
 
 def create_app(

@@ -11,15 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .dataset import dumps
 from .faults import Decision
 from .rules import DATA_KINDS, Fault
+from .state import MockApi
 from .transport import reset, transport_of
-
-if TYPE_CHECKING:
-    from .app import MockApi
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

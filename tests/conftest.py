@@ -11,14 +11,15 @@ from typing import Any
 
 import pytest
 
-from harness.backend import EmbeddedBackend
+from harness.aws.embedded import EmbeddedBackend
 from harness.clock import VirtualClock
-from harness.events import seeded_uuid
-from harness.executor import InProcessExecutor, InvocationResult
-from harness.report import plain
-from harness.runner import function_runtime
+from harness.deploy.provision import Deployed, StackSpec, provision
+from harness.report.document import plain
+from harness.runtime import function_runtime
+from harness.runtime.base import InvocationResult
+from harness.runtime.events import seeded_uuid
+from harness.runtime.inprocess import InProcessExecutor
 from harness.schedules import Schedule
-from harness.stack import Deployed, StackSpec, provision
 from mock_api import BackgroundServer, Dataset, create_app
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

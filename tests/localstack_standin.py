@@ -33,11 +33,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 from xml.sax.saxutils import escape
 
-from harness.backend import EmbeddedBackend
-from harness.cloudformation import Template, TemplateError
-from harness.embedded_stack import StackResource, deploy_embedded
-from harness.remote import STACK_SERVICES
-from harness.wsgi_server import WsgiServer
+from harness.aws.embedded import EmbeddedBackend
+from harness.aws.remote import STACK_SERVICES
+from harness.aws.wsgi_server import WsgiServer
+from harness.deploy.cloudformation import Template, TemplateError
+from harness.deploy.embedded_stack import StackResource, deploy_embedded
 
 _NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 _INVOKE = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")

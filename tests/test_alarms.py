@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.alarms import AlarmSpec, evaluate, state_after
-from harness.metrics import Samples, emf_samples, lambda_samples, per_period
+from harness.report.alarms import AlarmSpec, evaluate, state_after
+from harness.report.metrics import Samples, emf_samples, lambda_samples, per_period
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -16,10 +16,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness.backend import CREDENTIALS, EmbeddedBackend
+from harness.aws.embedded import CREDENTIALS, EmbeddedBackend
+from harness.aws.fault_proxy import AwsFaultProxy
+from harness.aws.wsgi_server import WsgiServer
 from harness.clock import VirtualClock
-from harness.fault_proxy import AwsFaultProxy
-from harness.wsgi_server import WsgiServer
 from mock_api import FaultRuleError, parse_plan
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

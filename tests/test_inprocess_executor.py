@@ -12,7 +12,8 @@ import pytest
 
 from harness.clock import DeadlineClock, VirtualClock
 from harness.errors import BadInput
-from harness.executor import FunctionSpec, InProcessExecutor
+from harness.runtime.base import FunctionSpec
+from harness.runtime.inprocess import InProcessExecutor
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from harness import moto_speedups
-from harness.backend import EmbeddedBackend
+from harness.aws import moto_speedups
+from harness.aws.embedded import EmbeddedBackend
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 
 from harness.clock import VirtualClock
 from harness.errors import BadInput
-from harness.executor import FunctionSpec
-from harness.subprocess_executor import SubprocessExecutor
+from harness.runtime.base import FunctionSpec
+from harness.runtime.worker_process import SubprocessExecutor
 
 T0 = datetime(2026, 3, 1, 2, tzinfo=UTC)
 SPEC = FunctionSpec(

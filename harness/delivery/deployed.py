@@ -5,15 +5,17 @@ The harness delivers by these, not by its flags (flags change what gets deployed
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..errors import BadInput
-from ..executor import FunctionSpec
-from .engine import DeliveryConfig
+from ..runtime.base import FunctionSpec
+from ..schedules import Schedule
+from .engine import DeliveryConfig, OccurrenceRecord
 from .policy import AsyncInvokeConfig, TriggerRetryPolicy
 
 
@@ -35,6 +37,28 @@ class DeployedDelivery:
     scheduler_input: str | None  # Scheduler Target.Input, context attributes unsubstituted
     action_after_completion: str  # Scheduler: NONE or DELETE
     trigger: DeployedTrigger
+
+    def schedule(self, created: datetime) -> Schedule:
+        """The schedule as deployed: what a run fires by, whatever its flags said."""
+        trigger = self.trigger
+        return Schedule.parse(
+            trigger.expression,
+            timezone=trigger.timezone,
+            kind=self.config.kind,
+            created=created,
+            start_date=trigger.start_date,
+            end_date=trigger.end_date,
+        )
+
+    def function_spec(self, overrides: dict[str, str], code_dir: Path | None) -> FunctionSpec:
+        """The deployed function, with variables overridden and where its code lives."""
+        if self.function is None:
+            raise BadInput(f"the target {self.config.target_arn} is not a deployed function")
+        return replace(
+            self.function,
+            environment={**self.function.environment, **overrides},
+            code_dir=str(code_dir.resolve()) if code_dir else None,
+        )
 
 
 def read_rule(backend: Any, rule_name: str) -> DeployedDelivery:
@@ -171,4 +195,19 @@ def _role_exists(backend: Any, role_arn: str) -> bool:
         backend.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])
     except ClientError:
         return False
+    return True
+
+
+def complete_schedule(
+    backend: Any, schedule: Schedule, setup: DeployedDelivery, records: list[OccurrenceRecord]
+) -> bool:
+    """ActionAfterCompletion DELETE: the schedule goes after its last invocation, which
+    exists only for a one-time schedule or one with an EndDate."""
+    if setup.action_after_completion != "DELETE" or not records:
+        return False
+    last = schedule.next_after(records[-1].scheduled)
+    if last is not None or (schedule.end_date is None and not schedule.text.startswith("at(")):
+        return False
+    name = setup.config.trigger_arn.rsplit("/", 1)[-1]
+    backend.client("scheduler").delete_schedule(Name=name)
     return True

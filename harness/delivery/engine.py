@@ -25,7 +25,7 @@ import heapq
 import json
 import random
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -57,6 +57,21 @@ class DeliveryConfig:
     # accepted event is delivered twice.
     handoff_error_rate: float = 0.0
     duplicate_rate: float = 0.0
+
+    def to_report(self) -> dict[str, Any]:
+        """The delivery as report.json shows it."""
+        return {
+            "trigger": self.kind,
+            "trigger_arn": self.trigger_arn,
+            "target_arn": self.target_arn,
+            "retry_policy": asdict(self.retry),
+            "trigger_dead_letter": self.trigger_dead_letter,
+            "flexible_window_minutes": self.flexible_window_minutes,
+            "async_invoke": asdict(self.async_config),
+            "reserved_concurrency": self.reserved_concurrency,
+            "duplicate_rate": self.duplicate_rate,
+            "handoff_error_rate": self.handoff_error_rate,
+        }
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from mock_api import FaultPlan
+
 from ..errors import BadInput
 
 # The trigger layer's backoff is not documented by AWS ("exponential back off and
@@ -36,6 +38,36 @@ def _check_range(field: str, value: int, low: int, high: int) -> None:
             f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy"
             f" constraint: Member must have value {bound} {limit}"
         )
+
+
+def check_delivery_settings(
+    *, duplicate_rate: float | None, reserved_concurrency: int | None, flexible_window: int
+) -> None:
+    """The run's delivery settings within AWS's limits (in AWS's words where AWS has some)."""
+    if duplicate_rate is not None and not 0 <= duplicate_rate <= 1:
+        raise BadInput(f"--duplicate-rate must be between 0 and 1, got {duplicate_rate}")
+    if reserved_concurrency is not None and reserved_concurrency < 0:
+        raise BadInput(
+            "1 validation error detected: Value"
+            f" '{reserved_concurrency}' at 'reservedConcurrentExecutions' failed to"
+            " satisfy constraint: Member must have value greater than or equal to 0"
+        )
+    if not 0 <= flexible_window <= 1440:
+        raise BadInput(
+            f"1 validation error detected: Value '{flexible_window}' at"
+            " 'flexibleTimeWindow.maximumWindowInMinutes' failed to satisfy constraint:"
+            " Member must have value less than or equal to 1440"
+            if flexible_window > 1440
+            else f"--flexible-window must be 0 (OFF) to 1440 minutes, got {flexible_window}"
+        )
+
+
+def delivery_knob(flag: float | None, plan: FaultPlan, name: str) -> float:
+    """A delivery fault setting: the flag's when given, else the fault plan's, else 0."""
+    if flag is not None:
+        return flag
+    faults = plan.delivery
+    return float(getattr(faults, name)) if faults is not None else 0.0
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .engine import DeadLetter
+from .engine import DeadLetter, DeliveryConfig
 
 
 def queue_url(sqs: Any, arn: str) -> str:
@@ -66,3 +66,18 @@ def read_queue(sqs: Any, arn: str) -> list[dict[str, Any]]:
             ],
         )
     return messages
+
+
+def queued_messages(backend: Any, config: DeliveryConfig) -> list[tuple[str, str, dict[str, str]]]:
+    """(queue ARN, body, attributes) of every message in the delivery's dead-letter and
+    on-failure queues, each queue once."""
+    targets = (
+        config.trigger_dead_letter,
+        config.async_config.on_failure,
+        config.async_config.dead_letter_queue,
+    )
+    return [
+        (arn, body, attributes)
+        for arn in dict.fromkeys(q for q in targets if q)
+        for body, attributes in backend.queue_messages(arn)
+    ]

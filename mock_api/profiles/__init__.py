@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from ..rules import FaultPlan, FaultRuleError, parse_plan
+from .random_plan import RANDOM, random_plan
 
 PROFILES = ("none", "flaky", "rate-limited", "outage", "bad-data", "chaos")
 
@@ -18,8 +19,11 @@ def profile_text(name: str) -> str:
     return resources.files(__package__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
 
 
-def load_faults(spec: str) -> FaultPlan:
-    """A profile name or the path of a YAML/JSON rule file; FaultRuleError otherwise."""
+def load_faults(spec: str, *, seed: int | None = None) -> FaultPlan:
+    """A profile name, the path of a YAML/JSON rule file, or (given a seed) `random`: the
+    seed's random plan; FaultRuleError otherwise."""
+    if spec == RANDOM and seed is not None:
+        return random_plan(seed)
     if spec in PROFILES:
         return _parse(profile_text(spec), f"profile {spec!r}")
     path = Path(spec)

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from harness.backend import EmbeddedBackend
+from harness.aws.embedded import EmbeddedBackend
 from harness.delivery import AsyncInvokeConfig, TriggerRetryPolicy
 from harness.delivery.deployed import read_rule, read_schedule
 from harness.delivery.payloads import substitute_input
 from harness.delivery.queues import read_queue
-from harness.deploy import DEFAULT_TEMPLATE
+from harness.deploy.provision import StackSpec, provision
+from harness.deploy.stacks import DEFAULT_TEMPLATE
 from harness.runner import RunOptions, run
 from harness.schedules import Schedule
-from harness.stack import StackSpec, provision
 
 from .cli import harness
 

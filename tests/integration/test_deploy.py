@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from cfnlint.api import lint_file
 
-from harness.backend import EmbeddedBackend
-from harness.cloudformation import Template, TemplateError
-from harness.deploy import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded
+from harness.aws.embedded import EmbeddedBackend
+from harness.deploy.cloudformation import Template, TemplateError
+from harness.deploy.provision import StackSpec
+from harness.deploy.stacks import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded
 from harness.runner import RunOptions, run
 from harness.schedules import Schedule
-from harness.stack import StackSpec
 
 from .cli import harness
 
@@ -265,7 +265,7 @@ def test_the_zip_imports_cleanly_where_only_the_lambda_runtime_is(tmp_path: Path
     import subprocess
     import venv
 
-    from harness.package import RUNTIME_PROVIDES, build_function_zip
+    from harness.deploy.package import RUNTIME_PROVIDES, build_function_zip
 
     code = build_function_zip()
     names = zipfile.ZipFile(BytesIO(code)).namelist()

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from harness.backend import EmbeddedBackend
+from harness.aws.embedded import EmbeddedBackend
+from harness.aws.remote import STACK_SERVICES, wait_for_localstack
 from harness.errors import BadInput
 from harness.live import LiveOptions, live
-from harness.remote import STACK_SERVICES, wait_for_localstack
 from mock_api import BackgroundServer, Dataset, create_app
 
 from ..localstack_standin import LocalStackStandIn

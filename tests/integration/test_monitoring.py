@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.backend import EmbeddedBackend
+from harness.aws.embedded import EmbeddedBackend
 from harness.runner import RunOptions, run
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

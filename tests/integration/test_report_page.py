@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.backend import EmbeddedBackend
+from harness.aws.embedded import EmbeddedBackend
 from harness.runner import RunOptions, run
 
 from .cli import REPO, harness
@@ -145,7 +145,7 @@ def test_harness_report_without_a_report_is_one_line(tmp_path: Path) -> None:
 
 
 def test_the_page_data_carries_the_runs_numbers(page_run: Any) -> None:
-    from harness.html_report import page_data
+    from harness.report.page import page_data
 
     report = page_run.report
     data = page_data(report, [])
@@ -161,7 +161,7 @@ def test_the_page_data_carries_the_runs_numbers(page_run: Any) -> None:
 
 
 def test_text_in_the_data_cannot_end_the_pages_script() -> None:
-    from harness.html_report import render
+    from harness.report.page import render
 
     page = render({"meta": {"schedule": "</script><!--<script>", "start": "x"}})
 

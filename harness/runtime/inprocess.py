@@ -1,98 +1,33 @@
-"""Running the handler: the in-process executor and what an invocation yields.
+"""The in-process executor: the fast path.
 
-In-process is the fast path: the handler is imported once (a warm container that never
-goes cold), the Lambda environment is applied to this process for the executor's
-lifetime, and stdout is captured per invocation as CloudWatch Logs would capture it.
+The handler is imported once (a warm container that never goes cold), the Lambda
+environment is applied to this process for the executor's lifetime, and stdout is
+captured per invocation as CloudWatch Logs would capture it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
-from .clock import Clock, DeadlineClock, FunctionTimedOut
-from .errors import BadInput
+from ..clock import Clock, DeadlineClock, FunctionTimedOut
+from .base import (
+    FunctionSpec,
+    InvocationResult,
+    Status,
+    context_fields,
+    lambda_environment,
+    load_handler,
+)
 from .events import LambdaContext
 from .worker import error_record
-
-Status = Literal["succeeded", "function_error", "timeout"]
-
-
-@dataclass(frozen=True)
-class FunctionSpec:
-    name: str
-    arn: str
-    handler: str
-    timeout_seconds: int
-    memory_mb: int
-    environment: Mapping[str, str]
-    code_dir: str | None = None  # where the handler's modules live, when not in this project
-
-
-@dataclass
-class InvocationResult:
-    status: Status
-    duration_ms: int  # virtual time the invocation took
-    wall_ms: float
-    request_id: str
-    response: Any = None
-    error: str | None = None
-    logs: list[str] = field(default_factory=list)
-    cold: bool = False  # the first invocation of a fresh (or restarted) environment
-    init_ms: float = 0.0  # wall time the cold start spent importing the handler
-
-
-def load_handler(handler: str) -> Callable[[Any, Any], Any]:
-    module_name, _, attribute = handler.rpartition(".")
-    if not module_name:
-        raise BadInput(f"handler {handler!r} must look like package.module.function")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise BadInput(f"handler module {module_name!r} cannot be imported: {exc}") from None
-    except Exception as exc:  # the module raised while importing (a SyntaxError, ...)
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise BadInput(f"handler module {module_name!r} failed to import: {reason}") from None
-    target = getattr(module, attribute, None)
-    if not callable(target):
-        raise BadInput(f"handler {handler!r}: {module_name} has no function {attribute!r}")
-    return target  # type: ignore[no-any-return]
-
-
-def lambda_environment(
-    function: FunctionSpec, runtime_environment: Mapping[str, str]
-) -> dict[str, str]:
-    """The variables Lambda sets for the function, over the backend's and its own."""
-    return {
-        **runtime_environment,
-        **function.environment,
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "_HANDLER": function.handler,
-    }
-
-
-def context_fields(function: FunctionSpec, request_id: str, executor: str) -> dict[str, Any]:
-    """The Lambda context's attributes (all but the remaining-time method)."""
-    return {
-        "function_name": function.name,
-        "function_version": "$LATEST",
-        "invoked_function_arn": function.arn,
-        "memory_limit_in_mb": function.memory_mb,
-        "aws_request_id": request_id,
-        "log_group_name": f"/aws/lambda/{function.name}",
-        "log_stream_name": f"harness/[$LATEST]{executor}",
-    }
 
 
 class InProcessExecutor:

@@ -8,16 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from .clock import Clock
-
-
-def iso_z(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def epoch(text: str) -> float:
-    """Seconds since the epoch of an ISO 8601 instant (`Z` or an offset)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+from ..clock import Clock, iso_z
 
 
 def seeded_uuid(rng: random.Random) -> str:

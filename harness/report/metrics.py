@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from .events import epoch, iso_z
+from ..clock import epoch, iso_z
 
 Samples = dict[str, list[tuple[float, float]]]  # (namespace/metric) -> (epoch, value)
 LAMBDA = "AWS/Lambda"

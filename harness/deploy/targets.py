@@ -22,19 +22,19 @@ from urllib.parse import urlparse
 from rich.console import Console
 from rich.table import Table
 
+from ..aws.remote import DEFAULT_LOCALSTACK, RemoteBackend, wait_for_localstack
+from ..delivery.deployed import DeployedDelivery
+from ..errors import BadInput
+from ..schedules import Schedule
 from .cloudformation import Template
-from .delivery.deployed import DeployedDelivery
-from .deploy import (
+from .provision import StackSpec, check_function
+from .stacks import (
     DEFAULT_STACK,
     StackDeployment,
     deploy_to_embedded,
     deploy_with_cloudformation,
     read_back,
 )
-from .errors import BadInput
-from .remote import DEFAULT_LOCALSTACK, RemoteBackend, wait_for_localstack
-from .schedules import Schedule
-from .stack import StackSpec, check_function
 
 TARGETS = ("embedded", "localstack", "aws")
 # Where the function finds the API when none is given: the mock API beside it.

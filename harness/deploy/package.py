@@ -21,9 +21,9 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from .errors import BadInput
+from ..errors import BadInput
 
-FUNCTION_ROOT = Path(__file__).resolve().parent.parent / "function"
+FUNCTION_ROOT = Path(__file__).resolve().parents[2] / "function"
 # Fixed timestamps keep the zip (and so its CodeSha256) byte-for-byte reproducible.
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 # What Lambda's Python runtimes ship: the SDK and its dependencies.

@@ -34,8 +34,8 @@ from mock_api import Entry, FaultPlan, Journal
 from mock_api.faults import Decision, FaultEngine
 from mock_api.rules import AwsFault
 
-from .backend import shared_botocore_session
-from .events import seeded_uuid
+from ..runtime.events import seeded_uuid
+from .embedded import shared_botocore_session
 from .wsgi_server import WsgiApp, WsgiServer
 
 StartResponse = Callable[..., Any]

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import BadInput
-from .events import epoch
+from ..clock import epoch
+from ..errors import BadInput
 
 OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
 STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
@@ -152,4 +152,4 @@ def render(data: dict[str, Any]) -> str:
     return _PAGE.replace("__TITLE__", title).replace("__DATA__", payload)
 
 
-_PAGE = (Path(__file__).with_name("report_page.html")).read_text(encoding="utf-8")
+_PAGE = (Path(__file__).with_name("page.html")).read_text(encoding="utf-8")

@@ -12,26 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from ..aws.base import AwsBackend
+from ..clock import iso_z
+from ..delivery.deployed import DeployedDelivery
+from ..delivery.policy import AsyncInvokeConfig, TriggerRetryPolicy
+from ..errors import BadInput
+from ..runtime.base import FunctionSpec
+from ..runtime.events import scheduled_event
+from ..schedules import Schedule
 from .cloudformation import Template
-from .delivery.deployed import DeployedDelivery
-from .delivery.policy import AsyncInvokeConfig, TriggerRetryPolicy
-from .deploy import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded, read_back
-from .errors import BadInput
-from .events import iso_z, scheduled_event
-from .executor import FunctionSpec
 from .package import build_function_zip
-from .schedules import Schedule
+from .stacks import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded, read_back
 
 HANDLER = "function.handler.lambda_handler"
-
-
-class AwsBackend(Protocol):
-    region: str
-    account: str
-
-    def client(self, service: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -87,6 +82,49 @@ class StackSpec:
         }
         return {name: str(value) for name, value in values.items()}
 
+    @classmethod
+    def with_settings(
+        cls,
+        *,
+        template: Path | None = None,
+        handler: str | None = None,
+        code_dir: Path | None = None,
+        timeout_seconds: int | None = None,
+        retry_attempts: int | None = None,
+        max_event_age: int | None = None,
+        async_retry_attempts: int | None = None,
+        async_max_event_age: int | None = None,
+        reserved_concurrency: int | None = None,
+        flexible_window: int = 0,
+        delete_after_completion: bool = False,
+        scheduler_input: str | None = None,
+    ) -> StackSpec:
+        """The defaults, overridden by the settings given (None: the default's)."""
+        d = cls()
+        return replace(
+            d,
+            template=template or d.template,
+            handler=handler or d.handler,
+            code_dir=code_dir,
+            timeout_seconds=_or(timeout_seconds, d.timeout_seconds),
+            retry=TriggerRetryPolicy(
+                maximum_retry_attempts=_or(retry_attempts, d.retry.maximum_retry_attempts),
+                maximum_event_age_seconds=_or(max_event_age, d.retry.maximum_event_age_seconds),
+            ),
+            async_config=AsyncInvokeConfig(
+                maximum_retry_attempts=_or(
+                    async_retry_attempts, d.async_config.maximum_retry_attempts
+                ),
+                maximum_event_age_seconds=_or(
+                    async_max_event_age, d.async_config.maximum_event_age_seconds
+                ),
+            ),
+            reserved_concurrency=reserved_concurrency,
+            flexible_window_minutes=flexible_window,
+            action_after_completion="DELETE" if delete_after_completion else "NONE",
+            scheduler_input=scheduler_input,
+        )
+
     def code(self) -> bytes:
         """The deployment zip: ours, or the user's code directory."""
         if self.code_dir is not None:
@@ -94,8 +132,15 @@ class StackSpec:
         return build_function_zip()
 
 
-def check_function(handler: str | None, code_dir: Path | None) -> None:
-    """A user's function is a handler in a code directory that exists."""
+def check_function(
+    handler: str | None, code_dir: Path | None, timeout_seconds: int | None = None
+) -> None:
+    """A user's function is a handler in a code directory that exists; a timeout is
+    within Lambda's limits."""
+    if timeout_seconds is not None and not 1 <= timeout_seconds <= 900:
+        raise BadInput(
+            f"--function-timeout must be 1 to 900 seconds (Lambda's limits), got {timeout_seconds}"
+        )
     if code_dir is not None and not code_dir.is_dir():
         raise BadInput(f"--code-dir {str(code_dir)!r} is not a directory")
     if code_dir is not None and handler is None:

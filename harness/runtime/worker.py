@@ -7,7 +7,7 @@ for `now` and for every `sleep`, so the virtual timeline, the mock API's logical
 and the function's timeout all stay one. What the function prints is captured per
 invocation, as CloudWatch Logs would.
 
-Run by the harness as `python <path>/harness/worker.py HANDLER`, as a script, so that a
+Run by the harness as `python <path>/harness/runtime/worker.py HANDLER`, as a script, so that a
 cold start pays for the function's imports and not for the harness's (which pull in
 moto and FastAPI). It imports nothing from the harness.
 """

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from .errors import BadInput
+from ..errors import BadInput
 
 try:  # libyaml's parser, which PyYAML's wheels carry
     from yaml import CSafeLoader as _FastLoader

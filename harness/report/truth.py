@@ -14,7 +14,7 @@ from typing import Any
 
 from mock_api import Dataset
 
-from .events import iso_z
+from ..clock import iso_z
 
 FIELDS = ("id", "name", "email", "amountCents", "category", "status", "createdAt", "updatedAt")
 SHOWN = 5
@@ -96,3 +96,17 @@ def _served_version(dataset: Dataset, record_id: str, item: dict[str, Any]) -> A
 
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def truth_of(
+    dataset: Dataset,
+    tables: dict[str, list[dict[str, Any]]],
+    records_table: str,
+    sync_table: str,
+    end: datetime,
+) -> dict[str, Any] | None:
+    """The ground truth check for report.json. It is our function's: a template without
+    its two tables has none."""
+    if records_table not in tables or sync_table not in tables:
+        return None
+    return check_records(dataset, tables[records_table], tables[sync_table], end).to_dict()

@@ -24,17 +24,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .clock import VirtualClock
-from .errors import BadInput
-from .executor import (
-    FunctionSpec,
-    InvocationResult,
-    Status,
-    context_fields,
-    lambda_environment,
-)
+from ..clock import VirtualClock
+from ..errors import BadInput
+from .base import FunctionSpec, InvocationResult, Status, context_fields, lambda_environment
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).resolve().with_name("worker.py")
 WALL_LIMIT_SECONDS = 120.0  # a worker silent this long in wall time is stuck: killed
 READY_LIMIT_SECONDS = 60.0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from mock_api import FaultPlan, parse_plan
+from ..rules import FaultPlan, parse_plan
 
 RANDOM = "random"
 

@@ -31,10 +31,13 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from .events import epoch, iso_z
-from .metrics import Samples, per_period
+from ..clock import epoch, iso_z
+from .fires import Fire
+from .metrics import Samples, emf_samples, lambda_periods, lambda_samples, per_period
+from .metrics import totals as metric_totals
 
 States = ("OK", "ALARM", "INSUFFICIENT_DATA")
 EXTRA_RANGE = 2  # the evaluation range reads this many periods more than N
@@ -185,4 +188,39 @@ def alarm_report(spec: AlarmSpec, transitions: list[Transition], end: datetime) 
         "final_state": transitions[-1].state,
         "times_in_alarm": sum(1 for t in transitions if t.state == "ALARM"),
         "seconds_in_alarm": in_alarm,
+    }
+
+
+def read_alarms(backend: Any, function_name: str) -> tuple[list[AlarmSpec], list[str]]:
+    """The deployed metric alarms on this function (by its FunctionName dimension), and a
+    warning for each alarm the harness cannot evaluate."""
+    specs, warnings = [], []
+    for alarm in backend.client("cloudwatch").describe_alarms()["MetricAlarms"]:
+        name = alarm["AlarmName"]
+        dimensions = alarm.get("Dimensions", [])
+        if {"Name": "FunctionName", "Value": function_name} not in dimensions:
+            warnings.append(f"alarm {name!r} is not on the function: not evaluated")
+        elif len(dimensions) > 1 or "MetricName" not in alarm or not alarm.get("Statistic"):
+            warnings.append(
+                f"alarm {name!r} uses metric math, a percentile or more dimensions than"
+                " FunctionName: not evaluated"
+            )
+        else:
+            specs.append(AlarmSpec.from_api(alarm))
+    return specs, warnings
+
+
+def monitoring(
+    fires: list[Fire], logs: Path, specs: list[AlarmSpec], start: datetime, end: datetime
+) -> dict[str, Any]:
+    """The run's metrics (Lambda's, and the function's EMF) and its alarms' story."""
+    with logs.open(encoding="utf-8") as lines:
+        samples = {**lambda_samples(asdict(f) for f in fires), **emf_samples(lines)}
+    for spec in specs:
+        if spec.key not in samples:  # evaluated all the same: its every period is missing
+            samples[spec.key] = []
+    return {
+        "metrics": metric_totals(samples),
+        "lambda_metrics": lambda_periods(samples),
+        "alarms": [alarm_report(s, evaluate(s, samples, start, end), end) for s in specs],
     }

@@ -9,9 +9,9 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import BadInput
+from ..errors import BadInput
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 LIVE_OUT = ROOT / "out" / "live"  # mounted into the harness container
 TOKEN = "LOCALSTACK_AUTH_TOKEN"

@@ -16,12 +16,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
+from ..delivery.deployed import DeployedDelivery, read_rule, read_schedule
+from ..errors import BadInput
 from .cloudformation import Template, TemplateError
-from .delivery.deployed import DeployedDelivery, read_rule, read_schedule
 from .embedded_stack import StackResource, deploy_embedded
-from .errors import BadInput
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "template.yaml"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "template.yaml"
 DEFAULT_STACK = "scheduled-sync"
 TRIGGER_TYPES = ("AWS::Events::Rule", "AWS::Scheduler::Schedule")
 
