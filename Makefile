@@ -12,7 +12,7 @@ FAULTS ?= flaky
 
 TARGET ?= embedded
 
-.PHONY: run test test-fast lint typecheck unit bench clean deploy up down logs browser
+.PHONY: run test test-fast lint typecheck unit bench clean deploy up down logs browser browser-start
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -25,19 +25,32 @@ run: $(STAMP)
 	$(PY) -m harness run --schedule "$(SCHEDULE)" --days $(DAYS) --seed $(SEED) --faults $(FAULTS) --report-dir $(REPORT_DIR)
 
 # The suite runs on every core (pytest-xdist; each worker starts its own embedded AWS).
-# The report page test needs Debian's chromium: `make browser` installs it (CI starts
-# that in the background first, and the test waits for it).
-test: $(STAMP) lint typecheck
-	HARNESS_REQUIRE_BROWSER=1 $(PY) -m pytest -n auto
+# The report page test needs a chromium: when there is none, `browser-start` installs one
+# in the background (as `make browser` does) while lint and type checks run, and the test
+# waits for it (out/browser.rc holds the install's exit status, out/browser-install.log its log).
+test: $(STAMP) browser-start lint typecheck
+	HARNESS_BROWSER_RC=out/browser.rc HARNESS_REQUIRE_BROWSER=1 $(PY) -m pytest -n auto
 
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  command -v apt-get >/dev/null 2>&1 || { echo "install Chromium (or set CHROMIUM=/path/to/it)"; exit 1; }; \
+browser-start:
+	@mkdir -p out; rm -f out/browser.rc
+	@( $(MAKE) --no-print-directory browser > out/browser-install.log 2>&1; \
+	   echo $$? > out/browser.rc ) &
+
+# A chromium for the report page test: one already on PATH (or CHROMIUM=/path/to/it),
+# else Debian's package (as root, or with passwordless sudo), else Playwright's own build.
+browser: $(STAMP)
+	@if [ -n "$$CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then \
+	  echo "chromium: $${CHROMIUM:-$$(command -v chromium)}"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
+	if command -v apt-get >/dev/null 2>&1 && $$sudo true 2>/dev/null; then \
 	  echo "Installing Debian's chromium for the report page test"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
-	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo -n"; \
 	  $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium || \
-	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; }; }
+	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; }; \
+	else \
+	  echo "Installing Playwright's chromium for the report page test"; \
+	  $(PY) -m playwright install chromium; \
+	fi
 
 # The same without the slow randomized runs (the chaos test): a few minutes less.
 test-fast: $(STAMP)

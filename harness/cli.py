@@ -6,12 +6,15 @@ on stderr and exit code 2; a function that fails is a result in the report, exit
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.table import Table
 from typer.exceptions import TyperException
@@ -20,6 +23,11 @@ from .errors import BadInput
 from .report import print_summary
 from .runner import DEFAULT_START, RunOptions, run
 from .schedules import Schedule, describe
+
+# Rich's help panels cut option names (`--async-retry-atte…`) when they do not fit; below
+# this width, and whenever the output is not a terminal (a pipe, a file, a pager), the help
+# is click's plain text instead, which wraps and never cuts.
+RICH_HELP_MIN_COLUMNS = 100
 
 app = typer.Typer(
     name="harness",
@@ -92,7 +100,9 @@ def run_command(
             " and AWS faults drawn from --seed"
         ),
     ] = "none",
-    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="show a progress bar")
+    ] = True,
     retry_attempts: Annotated[
         int | None, typer.Option(help="trigger target RetryPolicy MaximumRetryAttempts (0-185)")
     ] = None,
@@ -116,7 +126,8 @@ def run_command(
         int, typer.Option(help="Scheduler FlexibleTimeWindow in minutes (1-1440; 0 = OFF)")
     ] = 0,
     delete_after_completion: Annotated[
-        bool, typer.Option(help="Scheduler ActionAfterCompletion DELETE")
+        bool,
+        typer.Option("--delete-after-completion", help="Scheduler ActionAfterCompletion DELETE"),
     ] = False,
     start_date: Annotated[str | None, typer.Option(help="Scheduler StartDate (ISO 8601)")] = None,
     end_date: Annotated[str | None, typer.Option(help="Scheduler EndDate (ISO 8601)")] = None,
@@ -207,7 +218,8 @@ def deploy_command(
     yes: Annotated[bool, typer.Option("--yes", help="AWS: really deploy")] = False,
     wait: Annotated[float, typer.Option(help="seconds to wait for LocalStack's health")] = 120.0,
     serve: Annotated[
-        bool, typer.Option(help="embedded: keep serving the deployed stack until Ctrl-C")
+        bool,
+        typer.Option("--serve", help="embedded: keep serving the deployed stack until Ctrl-C"),
     ] = False,
 ) -> None:
     """Deploy the template and the function's zip, then show what was read back."""
@@ -436,7 +448,16 @@ def schedule_explain(
         console.print("It never fires after " + moment.strftime("%Y-%m-%dT%H:%M:%SZ") + ".")
 
 
+def _plain_help_unless_wide_terminal() -> None:
+    if "TERMINAL_WIDTH" in os.environ:  # typer's own setting: the user chose the width
+        return
+    columns = shutil.get_terminal_size((0, 0)).columns if sys.stdout.isatty() else 0
+    if columns < RICH_HELP_MIN_COLUMNS:
+        typer.core.HAS_RICH = False
+
+
 def main(argv: list[str] | None = None) -> int:
+    _plain_help_unless_wide_terminal()
     try:
         app(args=argv, prog_name="harness", standalone_mode=False)
     except BadInput as exc:
