@@ -80,14 +80,15 @@ logs: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# PYTHONPATH=.: two benchmarks fire the small handlers in tests/fixture_handlers.py.
 bench: $(STAMP)
-	$(PY) bench/bench_schedules.py
-	$(PY) bench/bench_mock_api.py
-	$(PY) bench/bench_delivery.py
-	$(PY) bench/bench_executors.py
-	$(PY) bench/bench_chaos.py
-	$(PY) bench/bench_run.py
-	$(PY) bench/bench_report.py
+	PYTHONPATH=. $(PY) bench/bench_schedules.py
+	PYTHONPATH=. $(PY) bench/bench_mock_api.py
+	PYTHONPATH=. $(PY) bench/bench_delivery.py
+	PYTHONPATH=. $(PY) bench/bench_executors.py
+	PYTHONPATH=. $(PY) bench/bench_chaos.py
+	PYTHONPATH=. $(PY) bench/bench_run.py
+	PYTHONPATH=. $(PY) bench/bench_report.py
 
 clean:
 	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -8,7 +8,7 @@ result instead of the executor, show the engine alone and what retries (every ru
 fails: three runs and a dead letter each), duplicates and throttles (half the events
 delivered twice to 20 s runs with reserved concurrency 1) cost.
 
-Usage: .venv/bin/python bench/bench_delivery.py
+Usage: PYTHONPATH=. .venv/bin/python bench/bench_delivery.py
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ and with the subprocess executor, and prints the time per invocation and the rat
 what a worker process of its own costs per warm invocation. The cold start (starting
 the worker and importing the handler) is printed apart.
 
-Usage: .venv/bin/python bench/bench_executors.py [--invocations 2000]
+Usage: PYTHONPATH=. .venv/bin/python bench/bench_executors.py [--invocations 2000]
 """
 
 from __future__ import annotations
