@@ -31,10 +31,10 @@ run: $(STAMP)
 test: $(STAMP) browser-start lint typecheck
 	HARNESS_BROWSER_RC=out/browser.rc HARNESS_REQUIRE_BROWSER=1 $(PY) -m pytest -n auto
 
-browser-start:
+browser-start: $(STAMP)
 	@mkdir -p out; rm -f out/browser.rc
-	@( $(MAKE) --no-print-directory browser > out/browser-install.log 2>&1; \
-	   echo $$? > out/browser.rc ) &
+	@( $(MAKE) --no-print-directory browser; echo $$? > out/browser.rc.tmp; \
+	   mv out/browser.rc.tmp out/browser.rc ) < /dev/null > out/browser-install.log 2>&1 &
 
 # A chromium for the report page test: one already on PATH (or CHROMIUM=/path/to/it),
 # else Debian's package (as root, or with passwordless sudo), else Playwright's own build.
@@ -46,9 +46,12 @@ browser: $(STAMP)
 	  echo "Installing Debian's chromium for the report page test"; \
 	  export DEBIAN_FRONTEND=noninteractive; \
 	  $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium || \
-	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; }; \
+	  { $$sudo apt-get update -q && $$sudo apt-get install -y -q -o DPkg::Lock::Timeout=120 chromium; } || \
+	  { echo "Debian's chromium did not install; trying Playwright's"; \
+	    $(PY) -m playwright install --with-deps chromium; }; \
 	else \
-	  echo "Installing Playwright's chromium for the report page test"; \
+	  echo "Installing Playwright's chromium for the report page test (without root, its"; \
+	  echo "system libraries must be there already: see 'playwright install-deps')"; \
 	  $(PY) -m playwright install chromium; \
 	fi
 

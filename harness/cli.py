@@ -27,7 +27,7 @@ from .schedules import Schedule, describe
 # Rich's help panels cut option names (`--async-retry-atte…`) when they do not fit; below
 # this width, and whenever the output is not a terminal (a pipe, a file, a pager), the help
 # is click's plain text instead, which wraps and never cuts.
-RICH_HELP_MIN_COLUMNS = 100
+RICH_HELP_MIN_COLUMNS = 120
 
 app = typer.Typer(
     name="harness",
@@ -127,7 +127,10 @@ def run_command(
     ] = 0,
     delete_after_completion: Annotated[
         bool,
-        typer.Option("--delete-after-completion", help="Scheduler ActionAfterCompletion DELETE"),
+        typer.Option(
+            "--delete-after-completion/--no-delete-after-completion",
+            help="Scheduler ActionAfterCompletion DELETE",
+        ),
     ] = False,
     start_date: Annotated[str | None, typer.Option(help="Scheduler StartDate (ISO 8601)")] = None,
     end_date: Annotated[str | None, typer.Option(help="Scheduler EndDate (ISO 8601)")] = None,
@@ -219,7 +222,9 @@ def deploy_command(
     wait: Annotated[float, typer.Option(help="seconds to wait for LocalStack's health")] = 120.0,
     serve: Annotated[
         bool,
-        typer.Option("--serve", help="embedded: keep serving the deployed stack until Ctrl-C"),
+        typer.Option(
+            "--serve/--no-serve", help="embedded: keep serving the deployed stack until Ctrl-C"
+        ),
     ] = False,
 ) -> None:
     """Deploy the template and the function's zip, then show what was read back."""

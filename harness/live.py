@@ -42,14 +42,16 @@ from .delivery.policy import delivery_knob
 from .delivery.queues import send_dead_letters
 from .deploy.targets import DeployOptions, deploy
 from .errors import BadInput
-from .report import Fire, fire_of, prepare_report_dir
-from .report.document import write_logs
+from .report import Fire, fire_of, prepare_report_dir, write_logs
 from .runner import fault_plan_for
-from .runtime import function_runtime
-from .runtime.base import InvocationResult
-from .runtime.events import seeded_uuid
-from .runtime.inprocess import InProcessExecutor
-from .runtime.lambda_invoke import LambdaInvoker
+from .runtime import (
+    Executor,
+    InProcessExecutor,
+    InvocationResult,
+    LambdaInvoker,
+    function_runtime,
+    seeded_uuid,
+)
 from .schedules import Schedule
 
 BACKENDS = ("embedded", "localstack")
@@ -192,7 +194,7 @@ def _fire_live(
                 code_dir=str(options.code_dir.resolve()) if options.code_dir else None,
             )
             seam = running.enter_context(function_runtime(run_clock))
-            executor: Any = running.enter_context(
+            executor: Executor = running.enter_context(
                 InProcessExecutor(
                     function,
                     clock=run_clock,

@@ -50,27 +50,25 @@ from .delivery.queues import queued_messages, send_dead_letters
 from .deploy import Deployed, StackSpec, check_function, provision
 from .errors import BadInput
 from .report import (
+    AlarmSpec,
     Fire,
     build_page,
+    dump_table,
+    fault_summary,
     fire_of,
     monitoring,
     prepare_report_dir,
+    progress_bar,
     read_alarms,
-    totals,
-    truth_of,
-)
-from .report.alarms import AlarmSpec
-from .report.document import (
-    dump_table,
-    fault_summary,
     record_stats,
     timing,
+    totals,
+    truth_of,
     unapplied_rule_warnings,
     write_journal,
     write_logs,
     write_report,
 )
-from .report.summary import progress_bar
 from .runtime import FunctionSpec, check_executor, executor_for, function_runtime, seeded_uuid
 from .schedules import Schedule
 
@@ -216,6 +214,7 @@ class _Provisioned:
 
     backend: EmbeddedBackend
     api_app: FastAPI
+    spec: StackSpec
     deployed: Deployed
     proxy: AwsFaultProxy | None
     schedule: Schedule  # as deployed
@@ -230,7 +229,11 @@ class _Provisioned:
 
     @property
     def records_table(self) -> str:
-        return self.deployed.stack.outputs.get("RecordsTable", StackSpec.records_table)
+        return self.deployed.stack.outputs.get("RecordsTable", self.spec.records_table)
+
+    @property
+    def sync_table(self) -> str:
+        return self.deployed.stack.outputs.get("SyncTable", self.spec.sync_table)
 
 
 def _provision(
@@ -276,6 +279,7 @@ def _provision(
     return _Provisioned(
         backend=backend,
         api_app=api_app,
+        spec=p.spec,
         deployed=deployed,
         proxy=proxy,
         schedule=schedule,
@@ -414,7 +418,6 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
 def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunResult:
     options, config, function, end = p.options, s.config, s.function, p.end
     records_table = s.records_table
-    sync_table = s.deployed.stack.outputs.get("SyncTable", p.spec.sync_table)
     virtual = (end - options.start).total_seconds()
     report: dict[str, Any] = {
         "schedule": options.schedule,
@@ -441,7 +444,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
             name: record_stats(items) if name == records_table else {"items": len(items)}
             for name, items in c.tables.items()
         },
-        "truth": truth_of(p.dataset, c.tables, records_table, sync_table, end),
+        "truth": truth_of(p.dataset, c.tables, records_table, s.sync_table, end),
         "fires": [asdict(fire) for fire in c.fires],
     }
     write_journal(c.journal, p.report_dir / "journal.jsonl")

@@ -5,6 +5,7 @@ The harness delivers by these, not by its flags (flags change what gets deployed
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,13 +51,16 @@ class DeployedDelivery:
             end_date=trigger.end_date,
         )
 
-    def function_spec(self, overrides: dict[str, str], code_dir: Path | None) -> FunctionSpec:
-        """The deployed function, with variables overridden and where its code lives."""
+    def function_spec(
+        self, overrides: Mapping[str, str] | None = None, code_dir: Path | None = None
+    ) -> FunctionSpec:
+        """What an executor needs to run the deployed function: its configuration, with
+        variables overridden, and where its code lives."""
         if self.function is None:
             raise BadInput(f"the target {self.config.target_arn} is not a deployed function")
         return replace(
             self.function,
-            environment={**self.function.environment, **overrides},
+            environment={**self.function.environment, **(overrides or {})},
             code_dir=str(code_dir.resolve()) if code_dir else None,
         )
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-
-from mock_api import FaultPlan
+from typing import TYPE_CHECKING
 
 from ..errors import BadInput
+
+if TYPE_CHECKING:
+    from mock_api import FaultPlan
 
 # The trigger layer's backoff is not documented by AWS ("exponential back off and
 # jitter"). Chosen here: the n-th retry waits 2^(n-1) seconds capped at 5 minutes, with

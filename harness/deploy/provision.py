@@ -177,10 +177,7 @@ class Deployed:
 
     def function(self, overrides: Mapping[str, str] | None = None) -> FunctionSpec:
         """What an executor needs to run the deployed function, with variables overridden."""
-        function = self.delivery.function
-        if function is None:
-            raise BadInput(f"the target {self.function_arn} is not a deployed function")
-        return replace(function, environment={**function.environment, **(overrides or {})})
+        return self.delivery.function_spec(overrides)
 
 
 def _or(value: int | None, default: int) -> int:

@@ -3,10 +3,21 @@ alarms evaluated over the virtual timeline, the ground truth check, the summary 
 terminal and the page (report.html)."""
 
 from .alarms import AlarmSpec, evaluate, monitoring, read_alarms
-from .document import plain, prepare_report_dir, write_report
+from .document import (
+    dump_table,
+    fault_summary,
+    plain,
+    prepare_report_dir,
+    record_stats,
+    timing,
+    unapplied_rule_warnings,
+    write_journal,
+    write_logs,
+    write_report,
+)
 from .fires import Attempt, Fire, fire_of, totals
 from .page import build as build_page
-from .summary import print_summary, summary_table
+from .summary import print_summary, progress_bar, summary_table
 from .truth import TruthCheck, check_records, truth_of
 
 __all__ = [
@@ -16,15 +27,23 @@ __all__ = [
     "TruthCheck",
     "build_page",
     "check_records",
+    "dump_table",
     "evaluate",
+    "fault_summary",
     "fire_of",
     "monitoring",
     "plain",
     "prepare_report_dir",
     "print_summary",
+    "progress_bar",
     "read_alarms",
+    "record_stats",
     "summary_table",
+    "timing",
     "totals",
     "truth_of",
+    "unapplied_rule_warnings",
+    "write_journal",
+    "write_logs",
     "write_report",
 ]

@@ -1,6 +1,6 @@
 """The run's files: `report.json`, `tables/<table>.jsonl`, `logs.jsonl` and the journals.
 
-`report.json` follows the contract in ARCHITECTURE.md: schedule, start, end, seed,
+`report.json` follows the contract in docs/cli.md ("What a run writes"): schedule, start, end, seed,
 wall_seconds, virtual_seconds, fires (scheduled_time, outcome, attempts, sync_id,
 records_processed) and totals; everything else is extra.
 """

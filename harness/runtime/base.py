@@ -94,8 +94,8 @@ def context_fields(function: FunctionSpec, request_id: str, executor: str) -> di
 
 
 class Executor(Protocol):
-    """Runs the handler once per call; used as a context manager around a run."""
-
-    name: str
+    """Runs the function once per call. The in-process and worker-process executors are
+    also context managers (the Lambda environment, the warm worker) around a run;
+    the Lambda Invoke one needs no set-up."""
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult: ...

@@ -31,7 +31,7 @@ class LambdaInvoker:
         self._lambda = backend.client("lambda")
         self._function = function_name
 
-    def invoke(self, event: Any, *, request_id: str) -> InvocationResult:
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
         started = time.perf_counter()
         try:
             answer = self._lambda.invoke(

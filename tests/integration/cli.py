@@ -12,7 +12,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def harness(
-    *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 300
+    *args: str,
+    env: Mapping[str, str | None] | None = None,
+    timeout: float = 300,
+    cwd: Path = REPO,
 ) -> subprocess.CompletedProcess[str]:
     """`env` is laid over this process's environment (a None value unsets)."""
     environment = None
@@ -25,6 +28,6 @@ def harness(
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=REPO,
+        cwd=cwd,
         env=environment,
     )

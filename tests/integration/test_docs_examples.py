@@ -1,10 +1,11 @@
 """Every example in README.md and docs/ is output the command really prints.
 
 An example is a ```console block: `$ python -m harness ...` lines, each followed by what
-it prints on stdout. Each is run from the repository root, as a reader would, and its
-output must match line for line. The exceptions are the run summary's wall-clock rows
-(`time`, `wall time spent in`): their figures change from run to run by nature, and
-everything else follows from the seed.
+it prints on stdout. Each is run as a reader would from the repository root (here: from a
+scratch directory that sees the checkout's examples/, so that out/ in the checkout is
+left alone), in an 80-column pipe, and its output must match line for line. The
+exceptions are the run summary's wall-clock rows (`time`, `wall time spent in`): their
+figures change from run to run by nature, and everything else follows from the seed.
 """
 
 from __future__ import annotations
@@ -94,9 +95,14 @@ def test_comparing_joins_wrapped_cells_and_hides_only_wall_clock_figures() -> No
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
-def test_the_example_prints_what_the_page_shows(example: Example) -> None:
+def test_the_example_prints_what_the_page_shows(example: Example, tmp_path: Path) -> None:
     argv = shlex.split(example.command)
     assert argv[:3] == ["python", "-m", "harness"], f"{example.id}: run examples of harness only"
-    done = harness(*argv[3:])
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    done = harness(
+        *argv[3:],
+        cwd=tmp_path,
+        env={"COLUMNS": "80", "TERMINAL_WIDTH": None, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, f"{example.id}: {done.stderr}"
     assert comparable(done.stdout.splitlines()) == comparable(example.expected), example.id
