@@ -89,6 +89,7 @@ bench: $(STAMP)
 	PYTHONPATH=. $(PY) bench/bench_mock_api.py
 	PYTHONPATH=. $(PY) bench/bench_delivery.py
 	PYTHONPATH=. $(PY) bench/bench_executors.py
+	PYTHONPATH=. $(PY) bench/bench_virtual_time.py
 	PYTHONPATH=. $(PY) bench/bench_chaos.py
 	PYTHONPATH=. $(PY) bench/bench_run.py
 	PYTHONPATH=. $(PY) bench/bench_report.py

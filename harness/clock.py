@@ -19,6 +19,9 @@ from typing import Protocol
 # server that never answers (a `hang` fault) runs into it, and the wait then counts as
 # the full timeout the function asked for, in virtual time.
 IO_TIMEOUT_WALL_SECONDS = 1.0
+# The real monotonic clock, taken before runtime.virtual_time replaces `time.monotonic`
+# (which reads virtual time on a handler's thread): live clocks always run on wall time.
+_wall_monotonic = time.monotonic
 
 
 def iso_z(t: datetime) -> str:
@@ -164,12 +167,12 @@ class ScaledClock:
             raise ValueError("the speed must be positive")
         self.start = start.astimezone(UTC)
         self.speed = speed
-        self._started = time.monotonic()
+        self._started = _wall_monotonic()
         self._wall_start = datetime.now(UTC)
         self._stopping = threading.Event()
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._started) * self.speed)
+        return self.start + timedelta(seconds=(_wall_monotonic() - self._started) * self.speed)
 
     def sleep(self, seconds: float) -> None:
         if self._stopping.wait(max(0.0, seconds) / self.speed):
@@ -183,7 +186,7 @@ class ScaledClock:
 
     def restart(self) -> None:
         """Read `start` again from now on (the deploy before the first fire took time)."""
-        self._started = time.monotonic()
+        self._started = _wall_monotonic()
         self._wall_start = datetime.now(UTC)
 
     def stop(self) -> None:
@@ -217,11 +220,11 @@ class LiveRunClock:
         """Start an invocation's timeline at the live clock's now."""
         with self._lock:
             self._base = self._clock.now()
-            self._started = time.monotonic()
+            self._started = _wall_monotonic()
             self._waited = 0.0  # seconds of waiting beyond the wall time they took
 
     def now(self) -> datetime:
-        elapsed = time.monotonic() - self._started + self._waited
+        elapsed = _wall_monotonic() - self._started + self._waited
         return self._base + timedelta(seconds=elapsed)
 
     def sleep(self, seconds: float) -> None:

@@ -70,6 +70,7 @@ from .report import (
     write_report,
 )
 from .runtime import FunctionSpec, check_executor, executor_for, function_runtime, seeded_uuid
+from .runtime.virtual_time import with_real_clocks
 from .schedules import Schedule
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -352,8 +353,8 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
             on_finished=finished,
         )
         # A run that waits lets whatever is due meanwhile run first (on its own
-        # timeline), so runs that overlap in virtual time really overlap.
-        clock.set_wait_hook(delivery.advance_until)
+        # timeline, with the real clocks), so runs that overlap in virtual time overlap.
+        clock.set_wait_hook(with_real_clocks(delivery.advance_until))
         try:
             records = delivery.run(occurrences)
         finally:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ..clock import Clock, DeadlineClock, FunctionTimedOut
+from . import virtual_time
 from .base import (
     FunctionSpec,
     InvocationResult,
@@ -43,7 +44,9 @@ class InProcessExecutor:
     ) -> None:
         self._function = function
         self._clock = clock
-        self._function_clock = function_clock  # the function's clock seam, if it has ours
+        # The handler's clock: every clock and sleep inside it (virtual_time), and our
+        # function's clock seam; it stops the handler at its deadline.
+        self._function_clock = function_clock or DeadlineClock(clock)
         self._environment = lambda_environment(function, runtime_environment)
         self._saved_environment: dict[str, str] | None = None
         self._handler: Callable[[Any, Any], Any] | None = None
@@ -55,7 +58,8 @@ class InProcessExecutor:
         if self._function.code_dir:
             sys.path.insert(0, self._function.code_dir)
         try:
-            self._handler = load_handler(self._function.handler)
+            with virtual_time.bound(self._function_clock):  # init sees virtual time too
+                self._handler = load_handler(self._function.handler)
         except BaseException:
             self._restore()
             raise
@@ -101,21 +105,20 @@ class InProcessExecutor:
         response: Any = None
         error: str | None = None
         seam = self._function_clock
-        outer_deadline = seam.deadline if seam is not None else None
-        if seam is not None:
-            seam.deadline = context.deadline
+        outer_deadline = seam.deadline
+        seam.deadline = context.deadline
         timed_out = False
         with contextlib.redirect_stdout(captured):
             try:
-                response = self._handler(event, context)
+                with virtual_time.bound(seam):
+                    response = self._handler(event, context)
             except FunctionTimedOut:
                 timed_out = True
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request_id))
             finally:
-                if seam is not None:
-                    seam.deadline = outer_deadline  # an interleaved run resumes with its own
+                seam.deadline = outer_deadline  # an interleaved run resumes with its own
         wall_ms = (time.perf_counter() - started_wall) * 1000
         duration_ms = int((self._clock.now() - started_virtual).total_seconds() * 1000)
         status: Status = "succeeded" if error is None else "function_error"

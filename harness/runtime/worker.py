@@ -2,27 +2,31 @@
 
 Started with the Lambda environment, it imports the handler once (the cold start) and
 then runs invocations it is sent, one JSON line per message over stdin/stdout. Time is
-the harness's: the function's clock seam is pointed at a clock that asks the harness
+the harness's: the function's clock seam, and every clock and sleep of the handler's
+threads (`virtual_time.py` beside this script, loaded by its path), ask the harness
 for `now` and for every `sleep`, so the virtual timeline, the mock API's logical time
 and the function's timeout all stay one. What the function prints is captured per
 invocation, as CloudWatch Logs would.
 
-Run by the harness as `python <path>/harness/runtime/worker.py HANDLER`, as a script, so that a
-cold start pays for the function's imports and not for the harness's (which pull in
-moto and FastAPI). It imports nothing from the harness.
+Run by the harness as `python <path>/harness/runtime/worker.py HANDLER`, as a script, so that
+a cold start pays for the function's imports and not for the harness's (which pull in
+moto and FastAPI). It imports nothing from the harness package.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import io
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from datetime import datetime
+from types import ModuleType
 from typing import IO, Any
 
 IO_TIMEOUT_WALL_SECONDS = 1.0
@@ -35,11 +39,13 @@ class RemoteClock:
 
     def __init__(self, out: IO[bytes], inp: IO[bytes]) -> None:
         self._out, self._in = out, inp
+        self._lock = threading.Lock()  # the function's threads share one protocol stream
 
     def _ask(self, message: dict[str, Any]) -> datetime:
-        self._out.write(json.dumps(message).encode() + b"\n")
-        self._out.flush()
-        answer = json.loads(self._in.readline())
+        with self._lock:
+            self._out.write(json.dumps(message).encode() + b"\n")
+            self._out.flush()
+            answer = json.loads(self._in.readline())
         return datetime.fromisoformat(answer["now"])
 
     def now(self) -> datetime:
@@ -75,7 +81,7 @@ class _Context:
         return max(0, int((self._deadline - self._clock.now()).total_seconds() * 1000))
 
 
-def main(handler_path: str) -> None:
+def main(handler_path: str, virtual_time: ModuleType) -> None:
     # The protocol gets a descriptor of its own; descriptor 1 becomes stderr, so nothing
     # the function writes to stdout by any route (os.write(1), a child process, the
     # C library) can corrupt the protocol. Python-level prints are captured per
@@ -91,7 +97,8 @@ def main(handler_path: str) -> None:
 
         function_clock.set_clock(clock)
     module_name, _, attribute = handler_path.rpartition(".")
-    handler = getattr(importlib.import_module(module_name), attribute)
+    with virtual_time.bound(clock):  # init reads and waits on virtual time too
+        handler = getattr(importlib.import_module(module_name), attribute)
     init_ms = (time.perf_counter() - started) * 1000
     protocol_out.write(json.dumps({"op": "ready", "init_ms": init_ms}).encode() + b"\n")
     protocol_out.flush()
@@ -103,7 +110,8 @@ def main(handler_path: str) -> None:
         context = _Context(request["context"], clock)
         with contextlib.redirect_stdout(captured):
             try:
-                response = handler(request["event"], context)
+                with virtual_time.bound(clock):
+                    response = handler(request["event"], context)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request["context"]["aws_request_id"]))
@@ -119,6 +127,18 @@ def main(handler_path: str) -> None:
         protocol_out.flush()
 
 
+def _load_virtual_time() -> ModuleType:
+    """runtime/virtual_time.py, beside this script, loaded by its path: importing the
+    harness package would cost a cold start the harness's imports."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "virtual_time.py")
+    spec = importlib.util.spec_from_file_location("_harness_virtual_time", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 if __name__ == "__main__":
     sys.path.pop(0)  # the script's own directory: harness/ modules must not shadow others
-    main(sys.argv[1])
+    main(sys.argv[1], _load_virtual_time())
