@@ -3,6 +3,7 @@ cold after a timeout or a crash, on the harness's virtual clock."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -47,7 +48,9 @@ def test_the_worker_is_warm_between_invocations_with_the_lambda_environment(
     assert first.response["region"] == "us-east-1"
     assert first.response["remaining_ms"] == 60_000  # on the virtual clock
     assert first.response["now"] == T0.isoformat()
-    assert first.logs == ["hello from probe"]
+    assert [json.loads(line) for line in first.logs] == [
+        {"timestamp": "2026-03-01T02:00:00.000Z", "requestId": "r-1", "message": "hello from probe"}
+    ]
 
 
 def test_a_timeout_kills_the_worker_at_the_deadline_and_the_next_start_is_cold(

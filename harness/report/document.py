@@ -19,6 +19,7 @@ from mock_api import Entry
 
 from ..errors import BadInput
 from ..runtime.base import InvocationResult
+from ..runtime.lambda_logging import is_json_object
 
 _deserializer = TypeDeserializer()
 
@@ -112,9 +113,11 @@ def prepare_report_dir(path: Path) -> Path:
 
 
 def write_logs(out: IO[str], result: InvocationResult) -> None:
-    """An invocation's log lines into logs.jsonl: JSON lines as they are, text wrapped."""
+    """An invocation's log entries into logs.jsonl, one JSON object a line: a line that
+    is a JSON object as it is, any other line (a worker's stderr, a backend's log tail)
+    wrapped, so that no line of any shape breaks a reader of the file."""
     for line in result.logs:
-        if line.startswith("{"):
+        if is_json_object(line):
             out.write(line + "\n")
         else:
             out.write(json.dumps({"requestId": result.request_id, "message": line}) + "\n")

@@ -51,6 +51,8 @@ def summary_table(report: dict[str, Any]) -> Table:
         f"{t['attempts']} ({t['function_errors']} function errors, {t['timeouts']} timeouts"
         f"{extra})",
     )
+    for kind, (count, example) in failed_attempts(report).items():
+        table.add_row(f"[red]failed: {kind}[/]", f"{count} x, e.g. {example}")
     table.add_row("records processed", str(t["records_processed"]))
     for key, label, unit in (
         ("faults", "external API", "requests"),
@@ -135,3 +137,20 @@ def progress_bar(console: Console, total: int, enabled: bool) -> Iterator[Any]:
 
     with progress:
         yield advance
+
+
+def failed_attempts(report: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """The failed runs by error type (`ValueError`, `Task timed out`...): how many, and
+    one message as an example, shortened."""
+    kinds: dict[str, tuple[int, str]] = {}
+    for fire in report.get("fires", []):
+        for attempt in fire.get("attempts", []):
+            error = attempt.get("error")
+            if not error or attempt.get("status") not in ("function_error", "timeout"):
+                continue
+            kind, _, message = str(error).partition(": ")
+            if attempt["status"] == "timeout" or not message:
+                kind, message = ("timeout" if attempt["status"] == "timeout" else kind), error
+            count, example = kinds.get(kind, (0, message))
+            kinds[kind] = (count + 1, example)
+    return {k: (n, e if len(e) <= 80 else e[:77] + "...") for k, (n, e) in kinds.items()}

@@ -8,7 +8,7 @@ captured per invocation as CloudWatch Logs would capture it.
 from __future__ import annotations
 
 import contextlib
-import io
+import logging
 import os
 import sys
 import time
@@ -28,6 +28,7 @@ from .base import (
     load_handler,
 )
 from .events import LambdaContext
+from .lambda_logging import InvocationOutput, RuntimeLogHandler, root_level
 from .worker import error_record
 
 
@@ -51,15 +52,24 @@ class InProcessExecutor:
         self._saved_environment: dict[str, str] | None = None
         self._handler: Callable[[Any, Any], Any] | None = None
         self._warm = False
+        self._init_logs: list[str] = []  # what init wrote: the first invocation's logs
+        self._log_handler: logging.Handler | None = None
+        self._saved_root_level = logging.getLogger().level
 
     def __enter__(self) -> InProcessExecutor:
         self._saved_environment = dict(os.environ)
         os.environ.update(self._environment)
         if self._function.code_dir:
             sys.path.insert(0, self._function.code_dir)
+        self._start_runtime_logging()
+        init_output = InvocationOutput("", self._clock.now)
         try:
-            with virtual_time.bound(self._function_clock):  # init sees virtual time too
+            with (
+                contextlib.redirect_stdout(init_output),
+                virtual_time.bound(self._function_clock),  # init sees virtual time too
+            ):
                 self._handler = load_handler(self._function.handler)
+            self._init_logs = init_output.close_lines()
         except BaseException:
             self._restore()
             raise
@@ -73,9 +83,26 @@ class InProcessExecutor:
     ) -> None:
         self._restore()
 
+    def _start_runtime_logging(self) -> None:
+        """The Lambda runtime's handler on the root logger, and its level."""
+        root = logging.getLogger()
+        self._saved_root_level = root.level
+        json_format = self._environment.get("AWS_LAMBDA_LOG_FORMAT", "").lower() == "json"
+        self._log_handler = RuntimeLogHandler(virtual_time.current_request_id, json_format)
+        root.addHandler(self._log_handler)
+        level = root_level(self._environment)
+        if level is not None:
+            root.setLevel(level)
+
     def _restore(self) -> None:
-        """Leave the process as it was: environment, import path, and no module of the
-        function's code directory (another run's code dir may hold a same-named one)."""
+        """Leave the process as it was: environment, import path, root logger, and no
+        module of the function's code directory (another run's code dir may hold a
+        same-named one)."""
+        if self._log_handler is not None:
+            root = logging.getLogger()
+            root.removeHandler(self._log_handler)
+            root.setLevel(self._saved_root_level)
+            self._log_handler = None
         if self._saved_environment is not None:
             os.environ.clear()
             os.environ.update(self._saved_environment)
@@ -101,7 +128,7 @@ class InProcessExecutor:
         context = self.context(request_id)
         started_virtual = self._clock.now()
         started_wall = time.perf_counter()
-        captured = io.StringIO()
+        captured = InvocationOutput(request_id, self._clock.now)
         response: Any = None
         error: str | None = None
         seam = self._function_clock
@@ -110,7 +137,7 @@ class InProcessExecutor:
         timed_out = False
         with contextlib.redirect_stdout(captured):
             try:
-                with virtual_time.bound(seam):
+                with virtual_time.bound(seam, request_id):
                     response = self._handler(event, context)
             except FunctionTimedOut:
                 timed_out = True
@@ -128,6 +155,9 @@ class InProcessExecutor:
             status = "timeout"
             error = f"Task timed out after {self._function.timeout_seconds:.2f} seconds"
         cold, self._warm = not self._warm, True
+        logs = captured.close_lines()
+        if cold:
+            logs, self._init_logs = self._init_logs + logs, []
         return InvocationResult(
             status=status,
             duration_ms=min(duration_ms, self._function.timeout_seconds * 1000),
@@ -135,6 +165,6 @@ class InProcessExecutor:
             request_id=request_id,
             response=response,
             error=error,
-            logs=captured.getvalue().splitlines(),
+            logs=logs,
             cold=cold,
         )

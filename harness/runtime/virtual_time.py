@@ -54,8 +54,9 @@ class _Traveller:
     The clock itself is the harness's code: it runs with the real clocks (a live clock
     reads the wall clock, a scaled wait really waits), never recursing into these."""
 
-    def __init__(self, clock: HandlerClock) -> None:
+    def __init__(self, clock: HandlerClock, request_id: str = "") -> None:
         self.clock = clock
+        self.request_id = request_id  # the invocation's, for its log lines ("" in init)
 
     def now(self) -> datetime:
         with unbound():
@@ -257,10 +258,11 @@ def _unbind(ident: int, traveller: _Traveller) -> None:
 
 
 @contextmanager
-def bound(clock: HandlerClock) -> Iterator[None]:
-    """This thread (and every thread it starts meanwhile) reads and waits on `clock`."""
+def bound(clock: HandlerClock, request_id: str = "") -> Iterator[None]:
+    """This thread (and every thread it starts meanwhile) reads and waits on `clock`,
+    for the invocation `request_id`."""
     install()
-    traveller = _Traveller(clock)
+    traveller = _Traveller(clock, request_id)
     ident = threading.get_ident()
     _bound.setdefault(ident, []).append(traveller)
     try:
@@ -296,3 +298,10 @@ def with_real_clocks(function: Callable[[datetime], None]) -> Callable[[datetime
             function(wake)
 
     return call
+
+
+def current_request_id() -> str | None:
+    """The request id of the invocation this thread works for ("" during init), or None
+    on a thread that is not the function's."""
+    traveller = _current()
+    return traveller.request_id if traveller is not None else None

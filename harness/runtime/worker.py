@@ -18,14 +18,14 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import io
 import json
+import logging
 import os
 import sys
 import threading
 import time
 import traceback
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import IO, Any
 
@@ -59,6 +59,25 @@ class RemoteClock:
         return min(seconds, IO_TIMEOUT_WALL_SECONDS)
 
 
+class InitClock:
+    """The clock during init, before the harness answers: it starts at the instant the
+    harness gave and moves by what init sleeps."""
+
+    virtual = True
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def sleep(self, seconds: float) -> None:
+        self._now += timedelta(seconds=max(0.0, seconds))
+
+    def io_timeout(self, seconds: float) -> float:
+        return min(seconds, IO_TIMEOUT_WALL_SECONDS)
+
+
 def error_record(exc: BaseException, request_id: str) -> str:
     """The runtime's own log line for an unhandled exception, as Lambda writes it."""
     return json.dumps(
@@ -81,7 +100,7 @@ class _Context:
         return max(0, int((self._deadline - self._clock.now()).total_seconds() * 1000))
 
 
-def main(handler_path: str, virtual_time: ModuleType) -> None:
+def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType) -> None:
     # The protocol gets a descriptor of its own; descriptor 1 becomes stderr, so nothing
     # the function writes to stdout by any route (os.write(1), a child process, the
     # C library) can corrupt the protocol. Python-level prints are captured per
@@ -96,26 +115,41 @@ def main(handler_path: str, virtual_time: ModuleType) -> None:
         from function import clock as function_clock
 
         function_clock.set_clock(clock)
+    # The runtime's logging: its handler on the root logger, the level it sets, UTC.
+    logging.Formatter.converter = time.gmtime
+    json_format = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").lower() == "json"
+    root = logging.getLogger()
+    root.addHandler(lambda_logging.RuntimeLogHandler(virtual_time.current_request_id, json_format))
+    level = lambda_logging.root_level(os.environ)
+    if level is not None:
+        root.setLevel(level)
     module_name, _, attribute = handler_path.rpartition(".")
-    with virtual_time.bound(clock):  # init reads and waits on virtual time too
+    started_at = os.environ.pop("_HARNESS_INIT_TIME", None)
+    init_clock = InitClock(datetime.fromisoformat(started_at) if started_at else datetime.now(UTC))
+    init_output = lambda_logging.InvocationOutput("", init_clock.now)
+    with contextlib.redirect_stdout(init_output), virtual_time.bound(init_clock):
+        # Init reads and waits on virtual time too; what it writes opens the first
+        # invocation's logs.
         handler = getattr(importlib.import_module(module_name), attribute)
+    init_logs: list[str] = init_output.close_lines()
     init_ms = (time.perf_counter() - started) * 1000
     protocol_out.write(json.dumps({"op": "ready", "init_ms": init_ms}).encode() + b"\n")
     protocol_out.flush()
     for line in protocol_in:
         request = json.loads(line)
-        captured = io.StringIO()
+        request_id = request["context"]["aws_request_id"]
+        captured = lambda_logging.InvocationOutput(request_id, clock.now)
         response: Any = None
         error: str | None = None
         context = _Context(request["context"], clock)
         with contextlib.redirect_stdout(captured):
             try:
-                with virtual_time.bound(clock):
+                with virtual_time.bound(clock, request_id):
                     response = handler(request["event"], context)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                print(error_record(exc, request["context"]["aws_request_id"]))
-        logs = captured.getvalue().splitlines()
+                print(error_record(exc, request_id))
+        logs, init_logs = init_logs + captured.close_lines(), []
         try:
             encoded = json.dumps(
                 {"op": "result", "response": response, "error": error, "logs": logs}
@@ -127,11 +161,11 @@ def main(handler_path: str, virtual_time: ModuleType) -> None:
         protocol_out.flush()
 
 
-def _load_virtual_time() -> ModuleType:
-    """runtime/virtual_time.py, beside this script, loaded by its path: importing the
-    harness package would cost a cold start the harness's imports."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "virtual_time.py")
-    spec = importlib.util.spec_from_file_location("_harness_virtual_time", path)
+def _load(name: str) -> ModuleType:
+    """runtime/NAME.py, beside this script, loaded by its path: importing the harness
+    package would cost a cold start the harness's imports."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_harness_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -141,4 +175,4 @@ def _load_virtual_time() -> ModuleType:
 
 if __name__ == "__main__":
     sys.path.pop(0)  # the script's own directory: harness/ modules must not shadow others
-    main(sys.argv[1], _load_virtual_time())
+    main(sys.argv[1], _load("virtual_time"), _load("lambda_logging"))

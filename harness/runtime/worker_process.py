@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -30,6 +30,7 @@ from .base import FunctionSpec, InvocationResult, Status, context_fields, lambda
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).resolve().with_name("worker.py")
+INIT_TIME_VARIABLE = "_HARNESS_INIT_TIME"  # the virtual instant a worker's init starts at
 WALL_LIMIT_SECONDS = 120.0  # a worker silent this long in wall time is stuck: killed
 READY_LIMIT_SECONDS = 60.0
 INHERITED = frozenset({"PATH", "LANG", "TZ", "TMPDIR", "SYSTEMROOT", "VIRTUAL_ENV"})
@@ -38,7 +39,7 @@ INHERITED = frozenset({"PATH", "LANG", "TZ", "TMPDIR", "SYSTEMROOT", "VIRTUAL_EN
 class _Worker:
     """One worker process and its protocol stream."""
 
-    def __init__(self, handler: str, environment: dict[str, str]) -> None:
+    def __init__(self, handler: str, environment: dict[str, str], started: datetime) -> None:
         # stderr goes to a file, not a pipe: a function logging a lot through the
         # logging module (stderr by default) must never block on a full pipe. Lambda
         # sends stderr to the logs, and so does this executor.
@@ -49,7 +50,8 @@ class _Worker:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
-            env=environment,
+            # Init runs before the worker can ask the harness the time: it starts here.
+            env={**environment, INIT_TIME_VARIABLE: started.isoformat()},
             cwd=REPO_ROOT,
         )
         self._selector = selectors.DefaultSelector()
@@ -150,7 +152,7 @@ class SubprocessExecutor:
         self._idle, self._busy = [], []
 
     def _new_worker(self) -> _Worker:
-        worker = _Worker(self._function.handler, self._environment)
+        worker = _Worker(self._function.handler, self._environment, self._clock.now())
         self.cold_starts += 1
         return worker
 

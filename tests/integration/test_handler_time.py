@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
 from harness.aws import EmbeddedBackend
+from harness.report import summary_table
 from harness.runner import RunOptions, RunResult, run
 from mock_api import parse_plan
 
@@ -96,6 +98,11 @@ def test_a_handler_that_sleeps_past_its_timeout_times_out_whatever_it_catches(
     assert attempt.duration_ms == 3_000
     assert attempt.error == "Task timed out after 3.00 seconds"
     assert fire.outcome == "dlq"
+    console = Console(record=True, width=120)
+    console.print(summary_table(result.report))
+    shown = console.export_text()
+    assert "failed: timeout" in shown  # why attempts failed, in the summary
+    assert "1 x, e.g. Task timed out after 3.00 seconds" in shown
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)

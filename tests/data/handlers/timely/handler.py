@@ -3,6 +3,7 @@ standard library and boto3, and know nothing of the harness."""
 
 import asyncio
 import json
+import logging
 import os
 import queue
 import threading
@@ -90,4 +91,25 @@ def writer(event, context):
         Item={"syncId": {"S": f"writer#{event['time']}"}},
     )
     print(json.dumps({"event_time": event["time"], "put_seconds": time.monotonic() - started}))
+    return {"ok": True}
+
+
+logger = logging.getLogger("timely")
+print("init: loaded")
+
+
+def logs_like_users_do(event, context):
+    """Logs with the standard library at each level, from a thread too, and prints."""
+    logger.debug("a debug line")
+    logger.info("an info line")
+    logger.warning("a warning\nover two lines")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("caught")
+    thread = threading.Thread(target=lambda: logger.error("from a thread"))
+    thread.start()
+    thread.join()
+    print("{not json, printed")
+    print("plain text, printed")
     return {"ok": True}
