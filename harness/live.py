@@ -183,6 +183,7 @@ def _fire_live(
     report_dir = options.report_dir
     started_wall = time.perf_counter()
     run_clock = LiveRunClock(clock)  # the in-process function's
+    memory_mb = setup.function.memory_mb if setup.function is not None else 128
     with ExitStack() as running:
         logs = running.enter_context((report_dir / "logs.jsonl").open("w", encoding="utf-8"))
         fires_out = running.enter_context((report_dir / "fires.jsonl").open("w", encoding="utf-8"))
@@ -219,9 +220,10 @@ def _fire_live(
                 _set_api_time(api_url, clock.now())
             with one_at_a_time or nullcontext():
                 run_clock.begin()
+                started = run_clock.now()
                 answer: InvocationResult = executor.invoke(payload, request_id=execution.request_id)
             with state:
-                write_logs(logs, answer)
+                write_logs(logs, answer, started=started, memory_mb=memory_mb)
             return execution_result(answer)
 
         def occurrence(scheduled: datetime) -> None:

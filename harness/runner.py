@@ -327,7 +327,7 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
                 depth[0] -= 1
             if depth[0] == 0:  # nested runs' time is inside the outer run's already
                 invocation_wall[0] += time.perf_counter() - started
-            write_logs(logs, result)
+            write_logs(logs, result, started=execution.at, memory_mb=s.function.memory_mb)
             return execution_result(result)
 
         # The records table's size as each occurrence ended, and how many are active

@@ -407,7 +407,7 @@ class Delivery:
                     "executedVersion": "$LATEST",
                     **({"functionError": "Unhandled"} if result is not None else {}),
                 },
-                "responsePayload": {"errorMessage": message} if result is not None else None,
+                "responsePayload": _error_payload(message) if result is not None else None,
             }
             letter = DeadLetter(
                 config.on_failure, "lambda", record.index, _json(body), {}, condition
@@ -469,3 +469,12 @@ class Delivery:
 
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
+
+
+def _error_payload(error: str) -> dict[str, str]:
+    """What Lambda answers for a failed run: `errorType` and `errorMessage` from an
+    executor's `Type: message` error (`Sandbox.Timedout: RequestId: ...`)."""
+    kind, sep, message = error.partition(": ")
+    if sep and kind and " " not in kind:
+        return {"errorMessage": message, "errorType": kind}
+    return {"errorMessage": error}

@@ -8,7 +8,9 @@ records_processed) and totals; everything else is extra.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -19,7 +21,7 @@ from mock_api import Entry
 
 from ..errors import BadInput
 from ..runtime.base import InvocationResult
-from ..runtime.lambda_logging import is_json_object
+from ..runtime.lambda_logging import is_json_object, iso_ms
 
 _deserializer = TypeDeserializer()
 
@@ -112,15 +114,55 @@ def prepare_report_dir(path: Path) -> Path:
     return path
 
 
-def write_logs(out: IO[str], result: InvocationResult) -> None:
-    """An invocation's log entries into logs.jsonl, one JSON object a line: a line that
-    is a JSON object as it is, any other line (a worker's stderr, a backend's log tail)
-    wrapped, so that no line of any shape breaks a reader of the file."""
+def write_logs(
+    out: IO[str], result: InvocationResult, *, started: datetime, memory_mb: int
+) -> None:
+    """An invocation's log entries into logs.jsonl, one JSON object a line, between the
+    platform's START line and its END and REPORT lines, as CloudWatch shows them. A line
+    that is a JSON object is kept as it is; any other line (a worker's stderr, a
+    backend's log tail) is wrapped, so that no line of any shape breaks a reader."""
+    request = result.request_id
+    # A backend that ran the function itself (LocalStack) wrote its own platform lines.
+    own = not any(line.startswith("REPORT RequestId:") for line in result.logs)
+
+    def platform(at: datetime, message: str) -> None:
+        if not own:
+            return
+        entry = {"timestamp": iso_ms(at), "requestId": request, "message": message}
+        out.write(json.dumps(entry) + "\n")
+
+    platform(started, f"START RequestId: {request} Version: $LATEST")
     for line in result.logs:
         if is_json_object(line):
             out.write(line + "\n")
         else:
-            out.write(json.dumps({"requestId": result.request_id, "message": line}) + "\n")
+            out.write(json.dumps({"requestId": request, "message": line}) + "\n")
+    ended = started + timedelta(milliseconds=result.duration_ms)
+    platform(ended, f"END RequestId: {request}")
+    platform(ended, report_line(result, memory_mb))
+
+
+def report_line(result: InvocationResult, memory_mb: int) -> str:
+    """Lambda's REPORT line: Duration (virtual), Billed Duration (rounded up to the
+    millisecond, init included, as billed since August 2025), Memory Size, Max Memory
+    Used where it was measured (a worker process's peak), Init Duration on a cold start,
+    and the status of a run that timed out or crashed."""
+    init = result.init_ms if result.cold else 0.0
+    fields = [
+        f"REPORT RequestId: {result.request_id}",
+        f"Duration: {result.duration_ms:.2f} ms",
+        f"Billed Duration: {math.ceil(result.duration_ms + init)} ms",
+        f"Memory Size: {memory_mb} MB",
+    ]
+    if result.max_memory_mb is not None:
+        fields.append(f"Max Memory Used: {result.max_memory_mb} MB")
+    if result.cold:
+        fields.append(f"Init Duration: {init:.2f} ms")
+    if result.status == "timeout":
+        fields.append("Status: timeout")
+    elif (result.error or "").startswith("Runtime.ExitError"):
+        fields += ["Status: error", "Error Type: Runtime.ExitError"]
+    return "\t".join(fields) + "\t"
 
 
 def timing(loop: float, invocations: float, backend: float) -> dict[str, float]:

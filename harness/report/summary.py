@@ -140,7 +140,7 @@ def progress_bar(console: Console, total: int, enabled: bool) -> Iterator[Any]:
 
 
 def failed_attempts(report: dict[str, Any]) -> dict[str, tuple[int, str]]:
-    """The failed runs by error type (`ValueError`, `Task timed out`...): how many, and
+    """The failed runs by error type (`ValueError`, `Sandbox.Timedout`...): how many, and
     one message as an example, shortened."""
     kinds: dict[str, tuple[int, str]] = {}
     for fire in report.get("fires", []):
@@ -149,8 +149,8 @@ def failed_attempts(report: dict[str, Any]) -> dict[str, tuple[int, str]]:
             if not error or attempt.get("status") not in ("function_error", "timeout"):
                 continue
             kind, _, message = str(error).partition(": ")
-            if attempt["status"] == "timeout" or not message:
-                kind, message = ("timeout" if attempt["status"] == "timeout" else kind), error
+            if not message:
+                kind, message = attempt["status"], error
             count, example = kinds.get(kind, (0, message))
             kinds[kind] = (count + 1, example)
     return {k: (n, e if len(e) <= 80 else e[:77] + "...") for k, (n, e) in kinds.items()}

@@ -47,6 +47,16 @@ class InvocationResult:
     logs: list[str] = field(default_factory=list)
     cold: bool = False  # the first invocation of a fresh (or restarted) environment
     init_ms: float = 0.0  # wall time the cold start spent importing the handler
+    max_memory_mb: int | None = None  # the worker's peak RSS (measured per process only)
+
+
+def timeout_error(request_id: str, timeout_seconds: int) -> str:
+    """Lambda's error for a timed-out invocation (its 2024 form): errorType
+    `Sandbox.Timedout`, and no "Task timed out" line in the function's logs."""
+    return (
+        f"Sandbox.Timedout: RequestId: {request_id} Error: Task timed out after"
+        f" {timeout_seconds:.2f} seconds"
+    )
 
 
 def load_handler(handler: str) -> Callable[[Any, Any], Any]:

@@ -26,6 +26,7 @@ from .base import (
     context_fields,
     lambda_environment,
     load_handler,
+    timeout_error,
 )
 from .events import LambdaContext
 from .lambda_logging import InvocationOutput, RuntimeLogHandler, root_level
@@ -153,7 +154,7 @@ class InProcessExecutor:
             # Stopped at its deadline by the clock seam, or (a handler that never looks
             # at our clock) ran past it: Lambda would have stopped it there either way.
             status = "timeout"
-            error = f"Task timed out after {self._function.timeout_seconds:.2f} seconds"
+            error = timeout_error(request_id, self._function.timeout_seconds)
         cold, self._warm = not self._warm, True
         logs = captured.close_lines()
         if cold:

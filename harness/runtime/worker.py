@@ -21,6 +21,7 @@ import importlib.util
 import json
 import logging
 import os
+import resource
 import sys
 import threading
 import time
@@ -150,9 +151,17 @@ def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request_id))
         logs, init_logs = init_logs + captured.close_lines(), []
+        # Peak RSS of this worker (KiB on Linux), as Lambda's "Max Memory Used".
+        memory = -(-resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
         try:
             encoded = json.dumps(
-                {"op": "result", "response": response, "error": error, "logs": logs}
+                {
+                    "op": "result",
+                    "response": response,
+                    "error": error,
+                    "logs": logs,
+                    "max_memory_mb": memory,
+                }
             )
         except (TypeError, ValueError) as exc:  # Lambda cannot serialise it either
             failure = f"Runtime.MarshalError: {exc}"

@@ -26,7 +26,14 @@ from typing import Any
 
 from ..clock import VirtualClock
 from ..errors import BadInput
-from .base import FunctionSpec, InvocationResult, Status, context_fields, lambda_environment
+from .base import (
+    FunctionSpec,
+    InvocationResult,
+    Status,
+    context_fields,
+    lambda_environment,
+    timeout_error,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).resolve().with_name("worker.py")
@@ -201,8 +208,9 @@ class SubprocessExecutor:
         response: Any = None
         error: str | None = None
         logs: list[str] = []
+        max_memory_mb: int | None = None
         keep = True
-        timed_out = f"Task timed out after {function.timeout_seconds:.2f} seconds"
+        timed_out = timeout_error(request_id, function.timeout_seconds)
         while True:
             message = worker.read(WALL_LIMIT_SECONDS)
             if message is None or message["op"] in ("exited", "garbled"):
@@ -240,6 +248,7 @@ class SubprocessExecutor:
                 clock.sleep_until(wake)  # runs due meanwhile go first, on other workers
                 worker.send({"now": clock.now().isoformat()})
             elif op == "result":
+                max_memory_mb = message.get("max_memory_mb")
                 response = message.get("response")
                 logs += list(message.get("logs", []))
                 error = message.get("error")
@@ -261,5 +270,6 @@ class SubprocessExecutor:
             logs=logs,
             cold=cold,
             init_ms=init_ms,
+            max_memory_mb=max_memory_mb,
         )
         return result, keep

@@ -31,7 +31,8 @@ def _entries(backend: EmbeddedBackend, tmp_path: Path, executor: str, **env: str
         backend=backend,
     )
     lines = (tmp_path / "logs.jsonl").read_text().splitlines()
-    return result, [json.loads(line) for line in lines]  # every line is one JSON object
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    return result, entries
 
 
 @pytest.mark.parametrize("executor", ["inprocess", "subprocess"])
@@ -43,24 +44,29 @@ def test_logging_and_prints_land_as_the_runtime_writes_them(
     request = fire.attempts[0].request_id
     messages = [e["message"] for e in entries]
 
-    assert entries[0] == {
+    assert messages[0] == f"START RequestId: {request} Version: $LATEST"
+    assert entries[1] == {
         "timestamp": "2026-01-01T00:00:00.000Z",  # init, before the first invocation
         "requestId": "",
         "message": "init: loaded",
     }
+    assert messages[-2] == f"END RequestId: {request}"
+    assert messages[-1].startswith(f"REPORT RequestId: {request}\tDuration: 0.00 ms\t")
+    assert "\tInit Duration: " in messages[-1]  # a cold start
     prefix = f"\t2026-01-01T02:00:00.000Z\t{request}\t"
-    assert messages[1:] == [
+    messages = messages[2:-2]
+    assert messages == [
         # Python's WARNING stays the root level: debug and info are dropped, as on AWS.
         f"[WARNING]{prefix}a warning\nover two lines",  # one record, one entry
-        messages[2],
+        messages[1],
         f"[ERROR]{prefix}from a thread",
         "{not json, printed",
         "plain text, printed",
     ]
-    assert messages[2].startswith(f"[ERROR]{prefix}caught\nTraceback (most recent call last):")
-    assert messages[2].endswith("ValueError: boom")
-    assert all(e["requestId"] == request for e in entries[1:])
-    assert all(e["timestamp"] == "2026-01-01T02:00:00.000Z" for e in entries[1:])
+    assert messages[1].startswith(f"[ERROR]{prefix}caught\nTraceback (most recent call last):")
+    assert messages[1].endswith("ValueError: boom")
+    assert all(e["requestId"] == request for e in entries[2:])
+    assert all(e["timestamp"] == "2026-01-01T02:00:00.000Z" for e in entries[2:])
 
 
 @pytest.mark.parametrize("executor", ["inprocess", "subprocess"])

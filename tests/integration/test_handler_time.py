@@ -96,13 +96,19 @@ def test_a_handler_that_sleeps_past_its_timeout_times_out_whatever_it_catches(
     (attempt,) = fire.attempts
     assert attempt.status == "timeout"
     assert attempt.duration_ms == 3_000
-    assert attempt.error == "Task timed out after 3.00 seconds"
+    assert attempt.error == (
+        f"Sandbox.Timedout: RequestId: {attempt.request_id} Error: Task timed out after"
+        " 3.00 seconds"
+    )
     assert fire.outcome == "dlq"
     console = Console(record=True, width=120)
     console.print(summary_table(result.report))
     shown = console.export_text()
-    assert "failed: timeout" in shown  # why attempts failed, in the summary
-    assert "1 x, e.g. Task timed out after 3.00 seconds" in shown
+    assert "failed: Sandbox.Timedout" in shown  # why attempts failed, in the summary
+    assert f"1 x, e.g. RequestId: {attempt.request_id} Error: Task timed out" in shown
+    report = json.loads((tmp_path / "logs.jsonl").read_text().splitlines()[-1])["message"]
+    assert report.startswith(f"REPORT RequestId: {attempt.request_id}\tDuration: 3000.00 ms")
+    assert report.endswith("\tStatus: timeout\t")
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)

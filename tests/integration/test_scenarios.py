@@ -240,9 +240,9 @@ def test_a_run_past_the_function_timeout_is_retried_then_dead_lettered(
     assert [a.status for a in lambda_runs(slow)] == ["timeout"] * 3
     assert all(a.duration_ms == 60_000 for a in lambda_runs(slow))
     assert_retried_by_policy(slow)
-    assert dead_letter_for(report, slow)["responsePayload"]["errorMessage"].startswith(
-        "Task timed out"
-    )
+    answer = dead_letter_for(report, slow)["responsePayload"]
+    assert answer["errorType"] == "Sandbox.Timedout"
+    assert answer["errorMessage"].endswith("Error: Task timed out after 60.00 seconds")
     assert [f.outcome for f in report.fires[3:]] == ["succeeded", "succeeded"]
 
 
