@@ -24,12 +24,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +37,7 @@ TEXT_DATEFMT = "%Y-%m-%dT%H:%M:%S"
 _KEEP_LINE = "\r"  # a record's own line breaks, kept inside its one entry
 
 
-def root_level(environment: dict[str, str] | os._Environ[str]) -> int | None:
+def root_level(environment: Mapping[str, str]) -> int | None:
     """The root logger's level the runtime sets, or None (Python's WARNING stays)."""
     name = environment.get("AWS_LAMBDA_LOG_LEVEL", "").strip().upper()
     if not name:
