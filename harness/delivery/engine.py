@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from ..runtime.base import error_parts
 from .policy import AsyncInvokeConfig, TriggerRetryPolicy
 
 Layer = Literal["trigger", "lambda", "duplicate"]
@@ -474,7 +475,7 @@ def _json(value: Any) -> str:
 def _error_payload(error: str) -> dict[str, str]:
     """What Lambda answers for a failed run: `errorType` and `errorMessage` from an
     executor's `Type: message` error (`Sandbox.Timedout: RequestId: ...`)."""
-    kind, sep, message = error.partition(": ")
-    if sep and kind and " " not in kind:
-        return {"errorMessage": message, "errorType": kind}
-    return {"errorMessage": error}
+    kind, message = error_parts(error)
+    return (
+        {"errorMessage": message} if kind is None else {"errorMessage": message, "errorType": kind}
+    )

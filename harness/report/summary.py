@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..runtime.base import error_parts
+
 
 def print_summary(report: dict[str, Any], report_path: Path, console: Console) -> None:
     console.print(summary_table(report))
@@ -148,9 +150,8 @@ def failed_attempts(report: dict[str, Any]) -> dict[str, tuple[int, str]]:
             error = attempt.get("error")
             if not error or attempt.get("status") not in ("function_error", "timeout"):
                 continue
-            kind, _, message = str(error).partition(": ")
-            if not message:
-                kind, message = attempt["status"], error
+            kind, message = error_parts(str(error))
+            kind = kind or attempt["status"]
             count, example = kinds.get(kind, (0, message))
             kinds[kind] = (count + 1, example)
     return {k: (n, e if len(e) <= 80 else e[:77] + "...") for k, (n, e) in kinds.items()}

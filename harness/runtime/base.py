@@ -50,6 +50,15 @@ class InvocationResult:
     max_memory_mb: int | None = None  # the worker's peak RSS (measured per process only)
 
 
+def error_parts(error: str) -> tuple[str | None, str]:
+    """An executor's error (`Type: message`) as Lambda's `errorType` and `errorMessage`;
+    no type when the text does not start with one."""
+    kind, sep, message = error.partition(": ")
+    if sep and kind and " " not in kind:
+        return kind, message
+    return None, error
+
+
 def timeout_error(request_id: str, timeout_seconds: int) -> str:
     """Lambda's error for a timed-out invocation (its 2024 form): errorType
     `Sandbox.Timedout`, and no "Task timed out" line in the function's logs."""

@@ -110,7 +110,7 @@ class InvocationOutput(io.TextIOBase):
         self._now = now
         self._partial = ""
         self._lock = threading.Lock()
-        self.entries: list[str] = []
+        self._entries: list[str] = []
 
     def writable(self) -> bool:
         return True
@@ -119,16 +119,16 @@ class InvocationOutput(io.TextIOBase):
         with self._lock:
             *lines, self._partial = (self._partial + text).split("\n")
             for line in lines:
-                self.entries.append(self._entry(line))
+                self._entries.append(self._entry(line))
         return len(text)
 
     def close_lines(self) -> list[str]:
         """Every entry, the last unfinished line too."""
         with self._lock:
             if self._partial:
-                self.entries.append(self._entry(self._partial))
+                self._entries.append(self._entry(self._partial))
                 self._partial = ""
-            return list(self.entries)
+            return list(self._entries)
 
     def _entry(self, line: str) -> str:
         if is_json_object(line):

@@ -284,11 +284,6 @@ def unbound() -> Iterator[None]:
             _bound[ident] = saved
 
 
-def wall_seconds() -> float:
-    """The real `perf_counter`, on any thread: for the harness's wall-time figures."""
-    return float(REAL.get("perf_counter", time.perf_counter)())
-
-
 def with_real_clocks(function: Callable[[datetime], None]) -> Callable[[datetime], None]:
     """`function`, run with the real clocks whatever thread calls it: the harness's own
     work on a handler's thread (the wait hook that runs other executions meanwhile)."""
