@@ -421,8 +421,8 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
     records_table = s.records_table
     virtual = (end - options.start).total_seconds()
     report: dict[str, Any] = {
-        "schedule": options.schedule,
-        "timezone": options.timezone,
+        "schedule": s.schedule.text,  # as deployed: a user's template may set its own
+        "timezone": s.schedule.zone.key,
         "start": iso_z(options.start),
         "end": iso_z(end),
         "seed": options.seed,

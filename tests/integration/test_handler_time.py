@@ -162,3 +162,31 @@ def test_boto3s_own_retry_backoff_waits_on_the_virtual_clock(
     assert first["put_seconds"] > 0  # the backoff was spent on the virtual clock
     assert result.fires[0].attempts[0].duration_ms == int(first["put_seconds"] * 1000)
     assert second["put_seconds"] == 0
+
+
+def test_a_users_own_template_fires_by_its_schedule_and_the_report_says_which(
+    harness_backend: EmbeddedBackend, tmp_path: Path
+) -> None:
+    own = HANDLERS.parent / "own_stack"  # its own table, role, function and 03:00 rule
+    result = run(
+        RunOptions(
+            template=own / "template.yaml",
+            handler="app.job.handler",
+            code_dir=own,
+            days=2,
+            report_dir=tmp_path,
+            show_progress=False,
+        ),
+        backend=harness_backend,
+    )
+
+    assert result.report["schedule"] == "cron(0 3 * * ? *)"  # the template's, not the flag's
+    assert [f.scheduled_time for f in result.fires] == [
+        "2026-01-01T03:00:00Z",
+        "2026-01-02T03:00:00Z",
+    ]
+    (items,) = (v for k, v in result.tables.items() if "Runs" in k)
+    assert [i["finished"] for i in items] == [
+        "2026-01-01T03:00:30+00:00",  # its 30 s of sleep, in virtual time
+        "2026-01-02T03:00:30+00:00",
+    ]
