@@ -100,6 +100,13 @@ def run_command(
             " and AWS faults drawn from --seed"
         ),
     ] = "none",
+    latency: Annotated[
+        str,
+        typer.Option(
+            help="what AWS calls, HTTP requests, cold starts and the handler's own work cost"
+            " in virtual time: default (documented figures), none, or a YAML/JSON profile"
+        ),
+    ] = "default",
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="show a progress bar")
     ] = True,
@@ -166,6 +173,7 @@ def run_command(
         environment=_pairs(env or []),
         changes_per_day=changes_per_day,
         faults=faults,
+        latency=latency,
         show_progress=progress,
         retry_attempts=retry_attempts,
         max_event_age=max_event_age,

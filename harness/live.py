@@ -38,12 +38,11 @@ from .clock import LiveRunClock, LiveStopped, ScaledClock, iso_z
 from .delivery import Delivery, Execution, ExecutionResult, OccurrenceRecord
 from .delivery.deployed import DeployedDelivery
 from .delivery.payloads import execution_result, payload_source
-from .delivery.policy import delivery_knob
+from .delivery.policy import delivery_knob, fault_plan_for
 from .delivery.queues import send_dead_letters
 from .deploy.targets import DeployOptions, deploy
 from .errors import BadInput
 from .report import Fire, fire_of, prepare_report_dir, write_logs
-from .runner import fault_plan_for
 from .runtime import (
     Executor,
     InProcessExecutor,

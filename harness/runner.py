@@ -23,15 +23,7 @@ from typing import Any
 from fastapi import FastAPI
 from rich.console import Console
 
-from mock_api import (
-    BackgroundServer,
-    Dataset,
-    Entry,
-    FaultPlan,
-    FaultRuleError,
-    create_app,
-    load_faults,
-)
+from mock_api import BackgroundServer, Dataset, Entry, FaultPlan, create_app
 
 from .aws import AwsFaultProxy, EmbeddedBackend
 from .clock import VirtualClock, iso_z
@@ -45,10 +37,11 @@ from .delivery import (
 from .delivery.accounting import Invariant, check_delivery
 from .delivery.deployed import DeployedDelivery, complete_schedule
 from .delivery.payloads import check_scheduler_input, execution_result, payload_source
-from .delivery.policy import check_delivery_settings, delivery_knob
+from .delivery.policy import check_delivery_settings, delivery_knob, fault_plan_for
 from .delivery.queues import queued_messages, send_dead_letters
 from .deploy import Deployed, StackSpec, check_function, provision
 from .errors import BadInput
+from .latency import LatencyModel, load_latency
 from .report import (
     AlarmSpec,
     Fire,
@@ -89,6 +82,7 @@ class RunOptions:
     environment: dict[str, str] = field(default_factory=dict)  # overrides for the function
     changes_per_day: int = 100
     faults: str | FaultPlan = "none"  # a profile name, a rule file, or the rules themselves
+    latency: str = "default"  # what work costs in virtual time: a profile or a file
     show_progress: bool = True
     # Delivery: each overrides what gets deployed, and the run reads it back.
     retry_attempts: int | None = None  # the trigger target's RetryPolicy
@@ -158,6 +152,7 @@ class _Prepared:
     token: str  # the API token the stack's secret holds
     rng: random.Random  # event and request ids
     delivery_rng: random.Random  # the delivery's dice: duplicates, hand-off errors
+    latency: LatencyModel
 
 
 def _prepare(options: RunOptions) -> _Prepared:
@@ -206,6 +201,7 @@ def _prepare(options: RunOptions) -> _Prepared:
         token=f"tok_{rng.getrandbits(96):024x}",
         rng=rng,
         delivery_rng=random.Random(f"{options.seed}:delivery"),
+        latency=load_latency(options.latency, options.seed),
     )
 
 
@@ -312,7 +308,9 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
     loop_started = time.perf_counter()
     with (
         function_runtime(clock) as seam,
-        executor_for(options.executor, s.function, clock, s.runtime_environment, seam) as executor,
+        executor_for(
+            options.executor, s.function, clock, s.runtime_environment, seam, p.latency
+        ) as executor,
         (p.report_dir / "logs.jsonl").open("w", encoding="utf-8") as logs,
         progress_bar(console, len(occurrences), options.show_progress) as advance,
     ):
@@ -427,6 +425,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         "end": iso_z(end),
         "seed": options.seed,
         "executor": options.executor,
+        "latency": p.latency.name,
         "backend": "embedded",
         "function": function.to_report(),
         "wall_seconds": round(wall, 3),
@@ -483,13 +482,3 @@ def _check(options: RunOptions) -> None:
         reserved_concurrency=options.reserved_concurrency,
         flexible_window=options.flexible_window,
     )
-
-
-def fault_plan_for(spec: str | FaultPlan, seed: int) -> FaultPlan:
-    """`--faults`: a profile, a rule file, `random` (the seed's plan), or the rules."""
-    if isinstance(spec, FaultPlan):
-        return spec
-    try:
-        return load_faults(spec, seed=seed)
-    except FaultRuleError as exc:
-        raise BadInput(f"--faults: {exc}") from None

@@ -53,7 +53,7 @@ def test_the_worker_is_warm_between_invocations_with_the_lambda_environment(
     ]
 
 
-def test_a_timeout_kills_the_worker_at_the_deadline_and_the_next_start_is_cold(
+def test_a_timeout_kills_the_worker_at_the_deadline_and_the_next_start_re_runs_init(
     executor: tuple[SubprocessExecutor, VirtualClock],
 ) -> None:
     running, clock = executor
@@ -65,7 +65,8 @@ def test_a_timeout_kills_the_worker_at_the_deadline_and_the_next_start_is_cold(
     assert timed_out.status == "timeout"
     assert timed_out.duration_ms == 60_000
     assert clock.now() == T0 + timedelta(seconds=60)
-    assert after.cold and after.response["pid"] != before
+    assert after.response["pid"] != before  # a fresh worker
+    assert after.suppressed_init and not after.cold  # Lambda's suppressed init: no Init Duration
 
 
 def test_a_crash_is_a_function_error_and_a_cold_restart(

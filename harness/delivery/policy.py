@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+from mock_api import FaultPlan, FaultRuleError, load_faults
 
 from ..errors import BadInput
-
-if TYPE_CHECKING:
-    from mock_api import FaultPlan
 
 # The trigger layer's backoff is not documented by AWS ("exponential back off and
 # jitter"). Chosen here: the n-th retry waits 2^(n-1) seconds capped at 5 minutes, with
@@ -112,3 +110,13 @@ class AsyncInvokeConfig:
     @staticmethod
     def throttle_delay(retry: int) -> float:
         return min(THROTTLE_BACKOFF_CAP_SECONDS, THROTTLE_BACKOFF_BASE_SECONDS * 2.0 ** (retry - 1))
+
+
+def fault_plan_for(spec: str | FaultPlan, seed: int) -> FaultPlan:
+    """`--faults`: a profile, a rule file, `random` (the seed's plan), or the rules."""
+    if isinstance(spec, FaultPlan):
+        return spec
+    try:
+        return load_faults(spec, seed=seed)
+    except FaultRuleError as exc:
+        raise BadInput(f"--faults: {exc}") from None

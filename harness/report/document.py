@@ -122,6 +122,8 @@ def write_logs(
     that is a JSON object is kept as it is; any other line (a worker's stderr, a
     backend's log tail) is wrapped, so that no line of any shape breaks a reader."""
     request = result.request_id
+    if result.cold:  # the invoke phase starts when init ends
+        started += timedelta(milliseconds=result.init_ms)
     # A backend that ran the function itself (LocalStack) wrote its own platform lines.
     own = not any(line.startswith("REPORT RequestId:") for line in result.logs)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..clock import epoch
 from ..errors import BadInput
+from .attempts import invocation_logs, occurrence_attempts
 
 OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
 STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
@@ -22,8 +23,11 @@ API_BINS = 600  # the journal, in at most this many time bins
 DURATION_BINS = 30
 
 
-def page_data(report: dict[str, Any], journal: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """What the page draws, computed here so the page stays small and quick."""
+def page_data(
+    report: dict[str, Any], journal: Iterable[dict[str, Any]], logs: Path | None = None
+) -> dict[str, Any]:
+    """What the page draws, computed here so the page stays small and quick; `logs`
+    (logs.jsonl) gives each invocation's lines for when an occurrence is opened."""
     t0, t1 = epoch(report["start"]), epoch(report["end"])
     span = max(1.0, t1 - t0)
     fires: dict[str, list[Any]] = {key: [] for key in ("t", "o", "a", "r", "d", "n", "q")}
@@ -49,6 +53,8 @@ def page_data(report: dict[str, Any], journal: Iterable[dict[str, Any]]) -> dict
         "api": _api_bins(journal, t0, span),
         "durations": _histogram(durations),
         "active": active,
+        "occ": occurrence_attempts(report),
+        "logs": invocation_logs(report, logs) if logs is not None else {},
         "alarms": [
             {
                 "name": alarm["name"],
@@ -130,7 +136,7 @@ def build(report_dir: Path) -> Path:
     except (OSError, ValueError) as exc:
         raise BadInput(f"{source} cannot be read as a report: {exc}") from None
     try:
-        data = page_data(report, _jsonl(report_dir / "journal.jsonl"))
+        data = page_data(report, _jsonl(report_dir / "journal.jsonl"), report_dir / "logs.jsonl")
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
         raise BadInput(f"{report_dir} does not hold a harness run's report ({reason})") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -141,6 +142,9 @@ def progress_bar(console: Console, total: int, enabled: bool) -> Iterator[Any]:
         yield advance
 
 
+_REQUEST_ID = re.compile(r"^RequestId: \S+ (Error: )?")
+
+
 def failed_attempts(report: dict[str, Any]) -> dict[str, tuple[int, str]]:
     """The failed runs by error type (`ValueError`, `Sandbox.Timedout`...): how many, and
     one message as an example, shortened."""
@@ -152,6 +156,8 @@ def failed_attempts(report: dict[str, Any]) -> dict[str, tuple[int, str]]:
                 continue
             kind, message = error_parts(str(error))
             kind = kind or attempt["status"]
+            # A timeout's text opens with the request id: noise in an example.
+            message = _REQUEST_ID.sub("", message)
             count, example = kinds.get(kind, (0, message))
             kinds[kind] = (count + 1, example)
     return {k: (n, e if len(e) <= 80 else e[:77] + "...") for k, (n, e) in kinds.items()}

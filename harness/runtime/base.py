@@ -46,7 +46,8 @@ class InvocationResult:
     error: str | None = None
     logs: list[str] = field(default_factory=list)
     cold: bool = False  # the first invocation of a fresh (or restarted) environment
-    init_ms: float = 0.0  # wall time the cold start spent importing the handler
+    init_ms: float = 0.0  # virtual time a cold start's init took (Init Duration)
+    suppressed_init: bool = False  # init re-ran inside this invocation (after a timeout)
     max_memory_mb: int | None = None  # the worker's peak RSS (measured per process only)
 
 

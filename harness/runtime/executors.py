@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from ..clock import Clock, DeadlineClock, VirtualClock
 from ..errors import BadInput
+from ..latency import NONE, LatencyModel
 from .base import FunctionSpec
 from .inprocess import InProcessExecutor
 from .worker_process import SubprocessExecutor
@@ -26,13 +27,20 @@ def executor_for(
     clock: VirtualClock,
     runtime_environment: Mapping[str, str],
     seam: DeadlineClock,
+    latency: LatencyModel = NONE,
 ) -> InProcessExecutor | SubprocessExecutor:
     """`--executor NAME` for one run: not yet entered (use it as a context manager)."""
     check_executor(name)
     if name == "subprocess":  # the worker's clock is the harness's, over a pipe
-        return SubprocessExecutor(function, clock=clock, runtime_environment=runtime_environment)
+        return SubprocessExecutor(
+            function, clock=clock, runtime_environment=runtime_environment, latency=latency
+        )
     return InProcessExecutor(
-        function, clock=clock, runtime_environment=runtime_environment, function_clock=seam
+        function,
+        clock=clock,
+        runtime_environment=runtime_environment,
+        function_clock=seam,
+        latency=latency,
     )
 
 

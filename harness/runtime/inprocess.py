@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from ..clock import Clock, DeadlineClock, FunctionTimedOut
+from ..latency import NONE, LatencyModel, charges
 from . import virtual_time
 from .base import (
     FunctionSpec,
@@ -43,9 +44,13 @@ class InProcessExecutor:
         clock: Clock,
         runtime_environment: Mapping[str, str],
         function_clock: DeadlineClock | None = None,
+        latency: LatencyModel = NONE,
     ) -> None:
         self._function = function
         self._clock = clock
+        self._latency = latency
+        self._reset = False  # a timeout reset the environment: the next init is suppressed
+        self._init_virtual_ms = 0.0  # virtual time the handler's import took
         # The handler's clock: every clock and sleep inside it (virtual_time), and our
         # function's clock seam; it stops the handler at its deadline.
         self._function_clock = function_clock or DeadlineClock(clock)
@@ -63,13 +68,17 @@ class InProcessExecutor:
         if self._function.code_dir:
             sys.path.insert(0, self._function.code_dir)
         self._start_runtime_logging()
+        charges.install(self._latency, virtual_time.current_request_id)
+        charges.set_init_identity("init:0")
         init_output = InvocationOutput("", self._clock.now)
         try:
+            init_started = self._clock.now()
             with (
                 contextlib.redirect_stdout(init_output),
                 virtual_time.bound(self._function_clock),  # init sees virtual time too
             ):
                 self._handler = load_handler(self._function.handler)
+            self._init_virtual_ms = (self._clock.now() - init_started).total_seconds() * 1000
             self._init_logs = init_output.close_lines()
         except BaseException:
             self._restore()
@@ -99,6 +108,7 @@ class InProcessExecutor:
         """Leave the process as it was: environment, import path, root logger, and no
         module of the function's code directory (another run's code dir may hold a
         same-named one)."""
+        charges.install(None, virtual_time.current_request_id)
         if self._log_handler is not None:
             root = logging.getLogger()
             root.removeHandler(self._log_handler)
@@ -126,6 +136,11 @@ class InProcessExecutor:
 
     def invoke(self, event: dict[str, Any], request_id: str) -> InvocationResult:
         assert self._handler is not None, "use the executor as a context manager"
+        cold, suppressed = not self._warm, self._reset
+        init_ms = 0.0
+        if cold:  # Init runs before the handler, and its Init Duration is not Duration
+            init_ms = self._init_virtual_ms + self._init_draw_ms(request_id)
+            self._clock.sleep(init_ms / 1000)
         context = self.context(request_id)
         started_virtual = self._clock.now()
         started_wall = time.perf_counter()
@@ -139,6 +154,9 @@ class InProcessExecutor:
         with contextlib.redirect_stdout(captured):
             try:
                 with virtual_time.bound(seam, request_id):
+                    if suppressed:  # re-init after a reset: in Duration, against the timeout
+                        seam.sleep((self._init_virtual_ms + self._init_draw_ms(request_id)) / 1000)
+                    charges.charge_invocation()
                     response = self._handler(event, context)
             except FunctionTimedOut:
                 timed_out = True
@@ -155,7 +173,10 @@ class InProcessExecutor:
             # at our clock) ran past it: Lambda would have stopped it there either way.
             status = "timeout"
             error = timeout_error(request_id, self._function.timeout_seconds)
-        cold, self._warm = not self._warm, True
+        self._latency.forget(request_id)
+        # A timeout resets the environment (the handler stays imported here, but the
+        # next invocation pays init again, as Lambda's suppressed init).
+        self._warm, self._reset = True, status == "timeout"
         logs = captured.close_lines()
         if cold:
             logs, self._init_logs = self._init_logs + logs, []
@@ -168,4 +189,12 @@ class InProcessExecutor:
             error=error,
             logs=logs,
             cold=cold,
+            init_ms=init_ms,
+            suppressed_init=suppressed,
         )
+
+    def _init_draw_ms(self, request_id: str) -> float:
+        identity = f"init:{request_id}"
+        drawn = self._latency.draw_ms(self._latency.init, identity, "init")
+        self._latency.forget(identity)
+        return drawn

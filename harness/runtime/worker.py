@@ -101,7 +101,13 @@ class _Context:
         return max(0, int((self._deadline - self._clock.now()).total_seconds() * 1000))
 
 
-def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType) -> None:
+def main(
+    handler_path: str,
+    virtual_time: ModuleType,
+    lambda_logging: ModuleType,
+    latency: ModuleType,
+    charges: ModuleType,
+) -> None:
     # The protocol gets a descriptor of its own; descriptor 1 becomes stderr, so nothing
     # the function writes to stdout by any route (os.write(1), a child process, the
     # C library) can corrupt the protocol. Python-level prints are captured per
@@ -111,7 +117,6 @@ def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType
     sys.stdout = sys.stderr
     protocol_in = sys.stdin.buffer
     clock = RemoteClock(protocol_out, protocol_in)
-    started = time.perf_counter()
     with contextlib.suppress(ImportError):
         from function import clock as function_clock
 
@@ -126,14 +131,21 @@ def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType
         root.setLevel(level)
     module_name, _, attribute = handler_path.rpartition(".")
     started_at = os.environ.pop("_HARNESS_INIT_TIME", None)
+    model = json.loads(os.environ.pop("_HARNESS_LATENCY", "null"))
+    charges.install(
+        latency.LatencyModel.from_json(model) if model else None,
+        virtual_time.current_request_id,
+    )
+    charges.set_init_identity(os.environ.pop("_HARNESS_INIT_IDENTITY", "init"))
     init_clock = InitClock(datetime.fromisoformat(started_at) if started_at else datetime.now(UTC))
+    init_started = init_clock.now()
     init_output = lambda_logging.InvocationOutput("", init_clock.now)
     with contextlib.redirect_stdout(init_output), virtual_time.bound(init_clock):
         # Init reads and waits on virtual time too; what it writes opens the first
         # invocation's logs.
         handler = getattr(importlib.import_module(module_name), attribute)
     init_logs: list[str] = init_output.close_lines()
-    init_ms = (time.perf_counter() - started) * 1000
+    init_ms = (init_clock.now() - init_started).total_seconds() * 1000  # virtual
     protocol_out.write(json.dumps({"op": "ready", "init_ms": init_ms}).encode() + b"\n")
     protocol_out.flush()
     for line in protocol_in:
@@ -146,10 +158,14 @@ def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType
         with contextlib.redirect_stdout(captured):
             try:
                 with virtual_time.bound(clock, request_id):
+                    if request.get("reinit_seconds"):  # a suppressed init, in this Duration
+                        time.sleep(request["reinit_seconds"])
+                    charges.charge_invocation()
                     response = handler(request["event"], context)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request_id))
+        charges.forget(request_id)
         logs, init_logs = init_logs + captured.close_lines(), []
         # Peak RSS of this worker (KiB on Linux), as Lambda's "Max Memory Used".
         memory = -(-resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -171,10 +187,11 @@ def main(handler_path: str, virtual_time: ModuleType, lambda_logging: ModuleType
 
 
 def _load(name: str) -> ModuleType:
-    """runtime/NAME.py, beside this script, loaded by its path: importing the harness
-    package would cost a cold start the harness's imports."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
-    spec = importlib.util.spec_from_file_location(f"_harness_{name}", path)
+    """harness/NAME.py (`runtime/virtual_time`, ...) loaded by its path: importing the
+    harness package would cost a cold start the harness's imports."""
+    harness = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(harness, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_harness_{name.replace('/', '_')}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -184,4 +201,10 @@ def _load(name: str) -> ModuleType:
 
 if __name__ == "__main__":
     sys.path.pop(0)  # the script's own directory: harness/ modules must not shadow others
-    main(sys.argv[1], _load("virtual_time"), _load("lambda_logging"))
+    main(
+        sys.argv[1],
+        _load("runtime/virtual_time"),
+        _load("runtime/lambda_logging"),
+        _load("latency/base"),
+        _load("latency/charges"),
+    )

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..clock import VirtualClock
 from ..errors import BadInput
+from ..latency import NONE, LatencyModel
 from .base import (
     FunctionSpec,
     InvocationResult,
@@ -46,7 +47,9 @@ INHERITED = frozenset({"PATH", "LANG", "TZ", "TMPDIR", "SYSTEMROOT", "VIRTUAL_EN
 class _Worker:
     """One worker process and its protocol stream."""
 
-    def __init__(self, handler: str, environment: dict[str, str], started: datetime) -> None:
+    def __init__(
+        self, handler: str, environment: dict[str, str], started: datetime, identity: str
+    ) -> None:
         # stderr goes to a file, not a pipe: a function logging a lot through the
         # logging module (stderr by default) must never block on a full pipe. Lambda
         # sends stderr to the logs, and so does this executor.
@@ -58,13 +61,18 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             # Init runs before the worker can ask the harness the time: it starts here.
-            env={**environment, INIT_TIME_VARIABLE: started.isoformat()},
+            env={
+                **environment,
+                INIT_TIME_VARIABLE: started.isoformat(),
+                "_HARNESS_INIT_IDENTITY": identity,  # whose latency draws init's are
+            },
             cwd=REPO_ROOT,
         )
         self._selector = selectors.DefaultSelector()
         assert self.process.stdout is not None
         self._selector.register(self.process.stdout, selectors.EVENT_READ)
         self.fresh = True  # not yet invoked: its first invocation is a cold start
+        self.suppressed = False  # replaces one a timeout killed: its init is suppressed
         ready = self.read(READY_LIMIT_SECONDS)
         if ready is None or ready["op"] != "ready":
             problem = "\n".join(self.new_stderr())
@@ -123,9 +131,11 @@ class SubprocessExecutor:
         *,
         clock: VirtualClock,
         runtime_environment: Mapping[str, str],
+        latency: LatencyModel = NONE,
     ) -> None:
         self._function = function
         self._clock = clock
+        self._latency = latency
         # The Lambda environment and little else: nothing of the harness's own
         # environment (credentials, profiles, HOME) leaks into the function.
         inherited = {k: v for k, v in os.environ.items() if k in INHERITED or k.startswith("LC_")}
@@ -134,6 +144,7 @@ class SubprocessExecutor:
             **lambda_environment(function, runtime_environment),
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+            "_HARNESS_LATENCY": json.dumps(latency.to_json()),
             "PYTHONPATH": os.pathsep.join(
                 p
                 for p in (function.code_dir, str(REPO_ROOT), os.environ.get("PYTHONPATH", ""))
@@ -143,6 +154,7 @@ class SubprocessExecutor:
         self._idle: list[_Worker] = []
         self._busy: list[_Worker] = []
         self.cold_starts = 0
+        self._resets = 0  # environments a timeout reset, whose next init is suppressed
 
     def __enter__(self) -> SubprocessExecutor:
         self._idle.append(self._new_worker())  # fail fast on a handler that does not import
@@ -159,8 +171,12 @@ class SubprocessExecutor:
         self._idle, self._busy = [], []
 
     def _new_worker(self) -> _Worker:
-        worker = _Worker(self._function.handler, self._environment, self._clock.now())
+        identity = f"init:{self.cold_starts}"
+        worker = _Worker(self._function.handler, self._environment, self._clock.now(), identity)
         self.cold_starts += 1
+        if self._resets:
+            self._resets -= 1
+            worker.suppressed = True
         return worker
 
     def _take_worker(self) -> _Worker:
@@ -183,15 +199,20 @@ class SubprocessExecutor:
             self._idle.append(worker)
         else:
             worker.kill()
+            self._resets += result.status == "timeout"
         return result
 
     def _invoke_on(
         self, worker: _Worker, event: Any, request_id: str
     ) -> tuple[InvocationResult, bool]:
-        cold, worker.fresh = worker.fresh, False
-        init_ms = worker.init_ms if cold else 0.0
+        first, worker.fresh = worker.fresh, False
+        cold = first and not worker.suppressed
         function = self._function
         clock = self._clock
+        # Init's virtual time: what the handler's import spent, and the cold start's draw.
+        init_ms = worker.init_ms + self._init_draw_ms(request_id) if first else 0.0
+        if cold:  # before the handler starts, and not in its Duration
+            clock.sleep(init_ms / 1000)
         started_virtual = clock.now()
         deadline = started_virtual + timedelta(seconds=function.timeout_seconds)
         started_wall = time.perf_counter()
@@ -202,6 +223,8 @@ class SubprocessExecutor:
                     **context_fields(function, request_id, self.name),
                     "deadline": deadline.isoformat(),
                 },
+                # A suppressed init: the worker spends it first, in Duration.
+                "reinit_seconds": init_ms / 1000 if first and not cold else 0,
             }
         )
         status: Status = "succeeded"
@@ -269,7 +292,14 @@ class SubprocessExecutor:
             error=error,
             logs=logs,
             cold=cold,
-            init_ms=init_ms,
+            init_ms=init_ms if cold else 0.0,
+            suppressed_init=first and not cold,
             max_memory_mb=max_memory_mb,
         )
         return result, keep
+
+    def _init_draw_ms(self, request_id: str) -> float:
+        identity = f"init:{request_id}"
+        drawn = self._latency.draw_ms(self._latency.init, identity, "init")
+        self._latency.forget(identity)
+        return drawn

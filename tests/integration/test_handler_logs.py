@@ -25,6 +25,7 @@ def _entries(backend: EmbeddedBackend, tmp_path: Path, executor: str, **env: str
             days=1,
             executor=executor,
             environment=env,
+            latency="none",  # exact timestamps: work costs no virtual time here
             report_dir=tmp_path,
             show_progress=False,
         ),

@@ -124,6 +124,45 @@ def test_the_page_renders_every_occurrence_and_alarm_change(page_run: Any) -> No
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
 
 
+def test_an_occurrence_opens_to_its_attempts_errors_stack_traces_and_log_lines(
+    page_run: Any,
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    fires = page_run.report["fires"]
+    index, fire = next(
+        (i, f)
+        for i, f in enumerate(fires)
+        if any(a["status"] == "function_error" for a in f["attempts"])
+    )
+    failed = next(a for a in fire["attempts"] if a["status"] == "function_error")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
+        page.goto(page_run.report_path.with_name("report.html").as_uri())
+        page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+        page.click(f"#notable button[data-index='{index}']")
+        attempts = page.locator("#occurrence details.attempt")
+        count = attempts.count()
+        summaries = attempts.locator("summary").all_text_contents()
+        opened = page.locator("#occurrence details.attempt.function_error").first
+        error = opened.locator("pre.error").text_content()
+        trace = opened.locator("pre.trace").text_content()
+        logs = opened.locator("pre.logs").text_content()
+        # Any occurrence opens from the timeline too: the first one, at its left edge.
+        page.click("#timeline", position={"x": 7, "y": 60})
+        first = page.get_attribute("#occurrence", "data-index")
+        browser.close()
+
+    assert count == len(fire["attempts"])
+    assert summaries[0].startswith(f"attempt 1: {fire['attempts'][0]['status']}, ")
+    assert error == failed["error"]
+    assert trace is not None and trace.startswith("Traceback") and 'File "' in trace
+    assert logs is not None and f"START RequestId: {failed['request_id']}" in logs
+    assert f"REPORT RequestId: {failed['request_id']}" in logs
+    assert first == "0"
+
+
 def test_the_page_stands_alone(page_run: Any) -> None:
     text = page_run.report_path.with_name("report.html").read_text()
 
