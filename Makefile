@@ -90,6 +90,7 @@ bench: $(STAMP)
 	PYTHONPATH=. $(PY) bench/bench_delivery.py
 	PYTHONPATH=. $(PY) bench/bench_executors.py
 	PYTHONPATH=. $(PY) bench/bench_virtual_time.py
+	PYTHONPATH=. $(PY) bench/bench_latency.py
 	PYTHONPATH=. $(PY) bench/bench_chaos.py
 	PYTHONPATH=. $(PY) bench/bench_run.py
 	PYTHONPATH=. $(PY) bench/bench_report.py

@@ -66,7 +66,15 @@ def test_aws_calls_fall_back_from_the_operation_to_the_service_to_any_call() -> 
     assert model.aws_call("DynamoDB", "BatchWriteItem") == Distribution(15, 70)
     assert model.aws_call("DynamoDB", "DescribeTable") == Distribution(6, 25)
     assert model.aws_call("Kinesis", "PutRecord") == Distribution(15, 80)
-    assert load_latency("none", seed=1).charges_nothing
+    assert model.aws_call("dynamodb", "batchwriteitem") == Distribution(15, 70)  # any case
+    none = load_latency("none", seed=1)
+    assert none.aws_call("DynamoDB", "PutItem") == none.http == none.init == Distribution(0, 0)
+
+
+def test_no_draw_is_longer_than_lambdas_longest_timeout() -> None:
+    model = LatencyModel("test")
+    widest = Distribution(0.001, 900_000)
+    assert max(model.draw_ms(widest, f"r{i}", "x") for i in range(20_000)) <= 900_000
 
 
 def test_a_profile_file_extends_the_default_and_overrides_what_it_names(tmp_path: Path) -> None:
@@ -94,6 +102,11 @@ def test_a_profile_file_extends_the_default_and_overrides_what_it_names(tmp_path
         ("aws: {'PutItem': {p50_ms: 1, p99_ms: 2}}\n", "is not 'Service:Operation'"),
         ("htp: {p50_ms: 1, p99_ms: 2}\n", "htp: Extra inputs are not permitted"),
         ("extends: fast\n", "extends"),
+        ("http: {p50_ms: 1.0e-300, p99_ms: 900000}\n", "p50_ms must be at least 0.001"),
+        (
+            "http: {p50_ms: true, p99_ms: 2}\n",
+            "http.p50_ms: Value error, Input should be a valid number, not a boolean",
+        ),
         ("- 1\n", "expected a mapping"),
         ("http: [\n", "not valid YAML or JSON at line 2"),
     ],
@@ -112,6 +125,9 @@ def test_a_file_that_is_not_a_profile_is_one_line_saying_what_is_wrong(
 def test_an_unknown_profile_and_an_oversized_file(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="neither a profile"):
         load_latency("fast", seed=1)
+    with pytest.raises(BadInput, match=r"neither a profile") as caught:
+        load_latency("x" * 5000 + ".yaml", seed=1)
+    assert len(str(caught.value)) < 200
     big = tmp_path / "big.yaml"
     big.write_text("#" * 70_000)
     with pytest.raises(BadInput, match="over 64 KiB"):

@@ -4,8 +4,10 @@ Each kind of work (an AWS call by `Service:Operation`, an external HTTP request,
 start's init, the runtime and handler's own work per invocation) has a log-normal
 distribution fixed by its median and 99th percentile. A draw is not taken from a shared
 random stream: it hashes the seed, the invocation's request id, the kind of work and how
-many of that kind the invocation drew before. So a draw does not depend on which thread
-asked first or which executor runs the handler, and one seed gives one timeline.
+many of that kind the invocation drew before. So the draws do not depend on which
+executor runs the handler or on what other invocations drew, and one seed gives one
+timeline. (A handler's parallel threads may take an invocation's draws in another
+order from run to run; their sum, and so the invocation's Duration, stays the same.)
 
 This module imports nothing but the standard library: the subprocess executor's worker
 loads it by its path, as it loads `runtime/virtual_time.py`.
@@ -21,6 +23,7 @@ from statistics import NormalDist
 from typing import Any
 
 Z99 = NormalDist().inv_cdf(0.99)  # the standard normal's 99th percentile, 2.326
+MAX_DRAW_MS = 900_000.0  # Lambda's longest timeout: no one piece of work takes longer
 _UNIT = NormalDist()
 _EDGE = 1e-6  # draws stay within the 0.0001th and 99.9999th percentiles
 
@@ -38,7 +41,7 @@ class Distribution:
             return 0.0
         sigma = math.log(self.p99_ms / self.p50_ms) / Z99
         z = _UNIT.inv_cdf(min(max(u, _EDGE), 1 - _EDGE))
-        return self.p50_ms * math.exp(sigma * z)
+        return min(MAX_DRAW_MS, math.exp(math.log(self.p50_ms) + sigma * z))
 
     def to_json(self) -> dict[str, float]:
         return {"p50_ms": self.p50_ms, "p99_ms": self.p99_ms}
@@ -62,18 +65,17 @@ class LatencyModel:
     init: Distribution = ZERO  # a cold start's init, before the handler's imports' own time
     invoke: Distribution = ZERO  # the runtime and handler's own work, per invocation
     http: Distribution = ZERO  # a request to an external API (not AWS)
-    aws: dict[str, Distribution] = field(default_factory=dict)  # "Service:Operation", "S:*", "*"
+    aws: dict[str, Distribution] = field(
+        default_factory=dict
+    )  # "service:operation" (lower), "s:*", "*"
     # identity -> kind -> draws so far; an invocation's entry goes when it ends (`forget`)
     _counts: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    @property
-    def charges_nothing(self) -> bool:
-        distributions = [self.init, self.invoke, self.http, *self.aws.values()]
-        return all(d.p50_ms <= 0 for d in distributions)
-
     def aws_call(self, service: str, operation: str) -> Distribution:
-        aws = self.aws
+        """`Service:Operation`, else `Service:*`, else `*` (keys are kept in lower case:
+        `dynamodb:PutItem` and `DynamoDB:PutItem` are one key)."""
+        aws, service, operation = self.aws, service.lower(), operation.lower()
         found = aws.get(f"{service}:{operation}") or aws.get(f"{service}:*") or aws.get("*")
         return found or ZERO
 

@@ -5,6 +5,7 @@ Once `install` has run, on a thread bound to an invocation (see `runtime/virtual
   `Service:Operation`, after the response, as if the response took that long to come;
 - every other HTTP request costs a draw of `http`: through `http.client` (urllib,
   urllib3, requests) and through httpcore (httpx, sync and async);
+  (aiobotocore replaces botocore's endpoint code: its calls are not charged);
 - `charge_invocation` costs the runtime's and the handler's own work, once an invocation
   (a cold start's init is the executor's to charge).
 
@@ -19,7 +20,6 @@ Imports nothing of the harness: the worker process loads it by its path.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -52,11 +52,11 @@ def install(model: _Model | None, request_id: Callable[[], str | None]) -> None:
     global _model, _request_id, _hooked
     _model, _request_id = model, request_id
     if model is not None and not _hooked:
-        _hooked = True
         wrapt.register_post_import_hook(_hook_botocore, "botocore.endpoint")
         wrapt.register_post_import_hook(_hook_http_client, "http.client")
         wrapt.register_post_import_hook(_hook_httpcore_sync, "httpcore._sync.connection_pool")
         wrapt.register_post_import_hook(_hook_httpcore_async, "httpcore._async.connection_pool")
+        _hooked = True
 
 
 def set_init_identity(identity: str) -> None:
@@ -141,9 +141,9 @@ def _hook_httpcore_async(module: ModuleType) -> None:
 
     async def handle_async_request(self: Any, request: Any) -> Any:
         response = await real(self, request)
-        seconds = 0.0 if getattr(_inside, "aws", 0) else _draw(lambda m: m.http, "http")
-        if seconds > 0:
-            await asyncio.sleep(seconds)  # the loop's timer: virtual on a bound thread
+        # A virtual sleep, not the loop's timer: it costs no wall time, and concurrent
+        # requests' charges add up as the sync path's do, whatever the real I/O timing.
+        _http_charge()
         return response
 
     pool.handle_async_request = handle_async_request

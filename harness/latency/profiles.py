@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import BadInput
 from .base import NONE, Distribution, LatencyModel
@@ -22,6 +29,7 @@ PROFILES = ("default", "none")
 MAX_FILE_BYTES = 64 * 1024
 MAX_AWS_ENTRIES = 500
 MAX_MS = 900_000.0  # Lambda's longest timeout: no single piece of work can take longer
+MIN_MS = 0.001  # a microsecond, the virtual clock's tick
 _AWS_KEY = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}:(\*|[A-Za-z][A-Za-z0-9]{0,127}))$")
 
 
@@ -31,12 +39,21 @@ class _Distribution(BaseModel):
     p50_ms: float = Field(ge=0, le=MAX_MS, allow_inf_nan=False)
     p99_ms: float = Field(ge=0, le=MAX_MS, allow_inf_nan=False)
 
+    @field_validator("p50_ms", "p99_ms", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # YAML's `yes` and `true` are not 1 ms
+            raise ValueError("Input should be a valid number, not a boolean")
+        return value
+
     @model_validator(mode="after")
     def _ordered(self) -> _Distribution:
         if self.p99_ms < self.p50_ms:
             raise ValueError("p99_ms must be at least p50_ms")
-        if self.p50_ms == 0 and self.p99_ms > 0:
-            raise ValueError("p50_ms must be above 0 when p99_ms is (or both 0: free)")
+        if self.p50_ms < MIN_MS and self.p99_ms > 0:
+            raise ValueError(
+                f"p50_ms must be at least {MIN_MS} when p99_ms is above 0 (both 0: free)"
+            )
         return self
 
     def distribution(self) -> Distribution:
@@ -71,9 +88,14 @@ def load_latency(spec: str, seed: int) -> LatencyModel:
         text = resources.files(__package__).joinpath("default.yaml").read_text(encoding="utf-8")
         return _model(_parse(text, "profile 'default'"), "default", seed)
     path = Path(spec)
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        is_file = False
+    if not is_file:
+        shown = spec if len(spec) <= 80 else spec[:77] + "..."
         raise BadInput(
-            f"--latency {spec!r} is neither a profile ({', '.join(PROFILES)})"
+            f"--latency {shown!r} is neither a profile ({', '.join(PROFILES)})"
             " nor a latency profile file"
         )
     try:
@@ -117,5 +139,5 @@ def _model(profile: _Profile, name: str, seed: int) -> LatencyModel:
         init=pick(profile.init, base.init),
         invoke=pick(profile.invoke, base.invoke),
         http=pick(profile.http, base.http),
-        aws={**base.aws, **{k: v.distribution() for k, v in profile.aws.items()}},
+        aws={**base.aws, **{k.lower(): v.distribution() for k, v in profile.aws.items()}},
     )

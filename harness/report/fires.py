@@ -22,6 +22,8 @@ class Attempt:
     layer: str = "lambda"  # trigger (hand-off to Lambda), lambda, or duplicate
     reason: str = "first delivery"  # why this attempt happened
     cold: bool = False  # ran in a fresh execution environment (a cold start)
+    init_ms: float = 0.0  # a cold start's Init Duration (virtual)
+    suppressed_init: bool = False  # init re-ran inside this run, after a timeout
 
 
 @dataclass
@@ -74,8 +76,11 @@ def fire_of(record: OccurrenceRecord) -> Fire:
             layer=a.layer,
             reason=a.reason,
             cold=bool(a.result.detail.cold) if a.result is not None else False,
+            init_ms=round(float(getattr(detail, "init_ms", 0.0)), 2),
+            suppressed_init=bool(getattr(detail, "suppressed_init", False)),
         )
         for a in record.attempts
+        for detail in [a.result.detail if a.result is not None else None]
     ]
     succeeded = next(
         (a.result for a in record.attempts if a.layer == "lambda" and a.status == "succeeded"),

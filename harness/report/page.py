@@ -29,6 +29,7 @@ def page_data(
     """What the page draws, computed here so the page stays small and quick; `logs`
     (logs.jsonl) gives each invocation's lines for when an occurrence is opened."""
     t0, t1 = epoch(report["start"]), epoch(report["end"])
+    shown_logs = invocation_logs(report, logs) if logs is not None else {}
     span = max(1.0, t1 - t0)
     fires: dict[str, list[Any]] = {key: [] for key in ("t", "o", "a", "r", "d", "n", "q")}
     active: list[list[int]] = []  # [t, active, archived] where the run counted them
@@ -53,8 +54,8 @@ def page_data(
         "api": _api_bins(journal, t0, span),
         "durations": _histogram(durations),
         "active": active,
-        "occ": occurrence_attempts(report),
-        "logs": invocation_logs(report, logs) if logs is not None else {},
+        "occ": occurrence_attempts(report, shown_logs),
+        "logs": shown_logs,
         "alarms": [
             {
                 "name": alarm["name"],

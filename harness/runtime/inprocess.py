@@ -136,7 +136,8 @@ class InProcessExecutor:
 
     def invoke(self, event: dict[str, Any], request_id: str) -> InvocationResult:
         assert self._handler is not None, "use the executor as a context manager"
-        cold, suppressed = not self._warm, self._reset
+        cold = not self._warm
+        suppressed, self._reset = self._reset, False  # the reset environment is this one
         init_ms = 0.0
         if cold:  # Init runs before the handler, and its Init Duration is not Duration
             init_ms = self._init_virtual_ms + self._init_draw_ms(request_id)
@@ -176,7 +177,9 @@ class InProcessExecutor:
         self._latency.forget(request_id)
         # A timeout resets the environment (the handler stays imported here, but the
         # next invocation pays init again, as Lambda's suppressed init).
-        self._warm, self._reset = True, status == "timeout"
+        self._warm = True
+        if status == "timeout":
+            self._reset = True
         logs = captured.close_lines()
         if cold:
             logs, self._init_logs = self._init_logs + logs, []

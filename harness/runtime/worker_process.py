@@ -151,13 +151,14 @@ class SubprocessExecutor:
                 if p
             ),
         }
-        self._idle: list[_Worker] = []
+        # Idle environments, most recent last; None is one a timeout reset: the worker
+        # that replaces it re-runs init inside its first invocation (suppressed init).
+        self._idle: list[_Worker | None] = []
         self._busy: list[_Worker] = []
         self.cold_starts = 0
-        self._resets = 0  # environments a timeout reset, whose next init is suppressed
 
     def __enter__(self) -> SubprocessExecutor:
-        self._idle.append(self._new_worker())  # fail fast on a handler that does not import
+        self._idle.append(self._new_worker("init:0"))  # fail fast: a handler that won't import
         return self
 
     def __exit__(
@@ -166,30 +167,31 @@ class SubprocessExecutor:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for worker in self._idle + self._busy:
-            worker.kill()
+        for worker in [*self._idle, *self._busy]:
+            if worker is not None:
+                worker.kill()
         self._idle, self._busy = [], []
 
-    def _new_worker(self) -> _Worker:
-        identity = f"init:{self.cold_starts}"
+    def _new_worker(self, identity: str, *, suppressed: bool = False) -> _Worker:
+        """A worker whose init's latency draws are `identity`'s."""
         worker = _Worker(self._function.handler, self._environment, self._clock.now(), identity)
         self.cold_starts += 1
-        if self._resets:
-            self._resets -= 1
-            worker.suppressed = True
+        worker.suppressed = suppressed
         return worker
 
-    def _take_worker(self) -> _Worker:
+    def _take_worker(self, request_id: str) -> _Worker:
         while self._idle:
             worker = self._idle.pop()
+            if worker is None:  # the environment a timeout reset
+                return self._new_worker(f"init:{request_id}", suppressed=True)
             if worker.alive:
                 return worker
             worker.kill()
-        return self._new_worker()
+        return self._new_worker(f"init:{request_id}")
 
     # -- invocations -----------------------------------------------------------------
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
-        worker = self._take_worker()
+        worker = self._take_worker(request_id)
         self._busy.append(worker)
         try:
             result, keep = self._invoke_on(worker, event, request_id)
@@ -199,7 +201,8 @@ class SubprocessExecutor:
             self._idle.append(worker)
         else:
             worker.kill()
-            self._resets += result.status == "timeout"
+            if result.status == "timeout":
+                self._idle.append(None)
         return result
 
     def _invoke_on(

@@ -28,10 +28,19 @@ def zone_named(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder, like "America"
-        raise ScheduleError(f"time zone {name!r} is not an IANA time zone name") from None
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise ScheduleError(f"time zone {shown!r} is not an IANA time zone name") from None
+
+
+MAX_EXPRESSION_CHARS = 256  # AWS's limit on ScheduleExpression, for rules and Scheduler
 
 
 def parse_expression(text: str, *, kind: Kind) -> Expression:
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ScheduleError(
+            f"schedule expression is {len(text):,} characters long; AWS allows at most"
+            f" {MAX_EXPRESSION_CHARS}"
+        )
     stripped = text.strip()
     head, _, rest = stripped.partition("(")
     if not stripped.endswith(")") or not rest:
