@@ -12,7 +12,7 @@ FAULTS ?= flaky
 
 TARGET ?= embedded
 
-.PHONY: run test test-fast lint typecheck unit bench clean deploy up down logs browser browser-start
+.PHONY: run test test-fast fuzz lint typecheck unit bench clean deploy up down logs browser browser-start
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -82,6 +82,10 @@ logs: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
+
+# The fuzzers of tests/test_fuzz_inputs.py with many more examples than `make test` runs.
+fuzz: $(STAMP)
+	HARNESS_FUZZ_EXAMPLES=5000 $(PY) -m pytest -n auto tests/test_fuzz_inputs.py
 
 # PYTHONPATH=.: two benchmarks fire the small handlers in tests/fixture_handlers.py.
 bench: $(STAMP)

@@ -177,7 +177,7 @@ def _api_token(secrets: Any, secret_id: str) -> str:
             parsed = json.loads(value)
         except json.JSONDecodeError:
             parsed = value
-        token = parsed.get("token") if isinstance(parsed, dict) else parsed
+        token = parsed.get("token") if isinstance(parsed, dict) else value  # the token as is
         if not isinstance(token, str) or not token:
             raise ValueError(f"secret {secret_id} holds no token (plain text or {{'token': ...}})")
         _tokens[secret_id] = token

@@ -9,20 +9,20 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import typer.core
 from rich.console import Console
-from rich.table import Table
 from typer.exceptions import TyperException
 
-from .errors import BadInput
+from .clock import parse_instant
+from .errors import BadInput, Terminated, sigterm_raises
 from .report import print_summary
 from .runner import DEFAULT_START, RunOptions, run
-from .schedules import Schedule, describe
+from .schedules.commands import schedule_app
 
 # Rich's help panels cut option names (`--async-retry-atte…`) when they do not fit; below
 # this width, and whenever the output is not a terminal (a pipe, a file, a pager), the help
@@ -39,11 +39,7 @@ app = typer.Typer(
 
 
 def _instant(text: str, option: str = "--start") -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadInput(f"{option} {text!r} is not an ISO 8601 instant") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_instant(text, option)
 
 
 def _pairs(pairs: list[str], option: str = "--env") -> dict[str, str]:
@@ -191,8 +187,17 @@ def run_command(
         start_date=_instant(start_date, "--start-date") if start_date else None,
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )
-    result = run(options, console)
+    with sigterm_raises():
+        result = run(options, console)
     print_summary(result.report, result.report_path, Console())
+    stopped = result.report.get("interruption")
+    if stopped:
+        print(
+            f"harness: interrupted at {stopped['at']} after {stopped['occurrences_run']} of"
+            f" {stopped['occurrences']} occurrences",
+            file=sys.stderr,
+        )
+        raise typer.Exit(143 if stopped["signal"] == "SIGTERM" else 130)
 
 
 @app.command("deploy")
@@ -382,83 +387,7 @@ def report_command(
     Console().print(f"Page: [bold]{page}[/]", soft_wrap=True)
 
 
-schedule_app = typer.Typer(help="Preview AWS schedule expressions offline.", no_args_is_help=True)
 app.add_typer(schedule_app, name="schedule")
-
-KindOption = Annotated[
-    str,
-    typer.Option(help="rule (EventBridge rule, UTC) or scheduler; default: from the other options"),
-]
-
-
-def _schedule(
-    expression: str, tz: str, kind: str, start: str | None, end: str | None, created: datetime
-) -> Schedule:
-    if kind not in ("auto", "rule", "scheduler"):
-        raise BadInput(f"--kind {kind!r} must be rule or scheduler")
-    return Schedule.parse(
-        expression,
-        timezone=tz,
-        kind=None if kind == "auto" else kind,  # type: ignore[arg-type]
-        created=created,
-        start_date=_instant(start, "--start-date") if start else None,
-        end_date=_instant(end, "--end-date") if end else None,
-    )
-
-
-@schedule_app.command("next")
-def schedule_next(
-    expression: Annotated[str, typer.Argument(help="cron(...), rate(...) or at(...)")],
-    after: Annotated[str | None, typer.Option(help="ISO 8601 instant; default: now")] = None,
-    count: Annotated[int, typer.Option(help="how many fire instants")] = 10,
-    tz: Annotated[str, typer.Option(help="IANA time zone of the expression")] = "UTC",
-    kind: KindOption = "auto",
-    start_date: Annotated[str | None, typer.Option(help="Scheduler StartDate")] = None,
-    end_date: Annotated[str | None, typer.Option(help="Scheduler EndDate")] = None,
-) -> None:
-    """Print the next fire instants strictly after --after, one per line, in UTC."""
-    if count < 1:
-        raise BadInput(f"--count must be at least 1, got {count}")
-    moment = _instant(after, "--after") if after else datetime.now(UTC)
-    schedule = _schedule(expression, tz, kind, start_date, end_date, created=moment)
-    fire: datetime | None = moment
-    for _ in range(count):
-        assert fire is not None
-        fire = schedule.next_after(fire)
-        if fire is None:
-            break
-        print(fire.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-@schedule_app.command("explain")
-def schedule_explain(
-    expression: Annotated[str, typer.Argument(help="cron(...), rate(...) or at(...)")],
-    tz: Annotated[str, typer.Option(help="IANA time zone of the expression")] = "UTC",
-    kind: KindOption = "auto",
-    after: Annotated[str | None, typer.Option(help="ISO 8601 instant; default: now")] = None,
-    count: Annotated[int, typer.Option(help="how many fire instants to show")] = 5,
-) -> None:
-    """Describe a schedule in plain English and show its next fires in UTC and its zone."""
-    if count < 1:
-        raise BadInput(f"--count must be at least 1, got {count}")
-    moment = _instant(after, "--after") if after else datetime.now(UTC)
-    schedule = _schedule(expression, tz, kind, None, None, created=moment)
-    console = Console()
-    console.print(describe(schedule))
-    table = Table(show_header=True, header_style="bold")
-    table.add_column("UTC")
-    table.add_column(tz)
-    fire = schedule.next_after(moment)
-    for _ in range(count):
-        if fire is None:
-            break
-        local = fire.astimezone(schedule.zone)
-        table.add_row(fire.strftime("%Y-%m-%d %H:%M %a"), local.strftime("%Y-%m-%d %H:%M %a %Z"))
-        fire = schedule.next_after(fire)
-    if table.row_count:
-        console.print(table)
-    else:
-        console.print("It never fires after " + moment.strftime("%Y-%m-%dT%H:%M:%SZ") + ".")
 
 
 def _plain_help_unless_wide_terminal() -> None:
@@ -472,7 +401,7 @@ def _plain_help_unless_wide_terminal() -> None:
 def main(argv: list[str] | None = None) -> int:
     _plain_help_unless_wide_terminal()
     try:
-        app(args=argv, prog_name="harness", standalone_mode=False)
+        code = app(args=argv, prog_name="harness", standalone_mode=False)
     except BadInput as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 2
@@ -481,9 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         if message:  # empty when the usage text was already printed (no arguments)
             print(f"harness: error: {message}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("harness: terminated", file=sys.stderr)
+        return 143
     except (typer.Abort, KeyboardInterrupt):
         print("harness: interrupted", file=sys.stderr)
         return 130
     except typer.Exit as exc:
         return exc.exit_code
-    return 0
+    # Outside standalone mode click hands back an Exit's code instead of raising it.
+    return code if isinstance(code, int) else 0

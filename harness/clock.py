@@ -15,6 +15,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from .errors import BadInput
+
 # How long, in wall seconds, a network wait may really block in virtual time: only a
 # server that never answers (a `hang` fault) runs into it, and the wait then counts as
 # the full timeout the function asked for, in virtual time.
@@ -22,6 +24,29 @@ IO_TIMEOUT_WALL_SECONDS = 1.0
 # The real monotonic clock, taken before runtime.virtual_time replaces `time.monotonic`
 # (which reads virtual time on a handler's thread): live clocks always run on wall time.
 _wall_monotonic = time.monotonic
+
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # instants a run or a schedule may start at
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # leaves a run room to end before the year 9999
+
+
+def in_range(t: datetime) -> bool:
+    """Whether `t` (timezone-aware) is an instant the harness accepts to start from."""
+    return EARLIEST <= t < LATEST
+
+
+def parse_instant(text: str, option: str) -> datetime:
+    """An option's ISO 8601 instant (UTC when it names no zone), in range; BadInput
+    otherwise."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"{option} {shown!r} is not an ISO 8601 instant") from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not in_range(parsed):
+        raise BadInput(f"{option} must be from 1970-01-01 to before 9000-01-01, got {shown!r}")
+    return parsed
 
 
 def iso_z(t: datetime) -> str:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import random
 import time
 from contextlib import ExitStack, nullcontext
-from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +37,12 @@ from .delivery import (
 from .delivery.accounting import Invariant, check_delivery
 from .delivery.deployed import DeployedDelivery, complete_schedule
 from .delivery.payloads import check_scheduler_input, execution_result, payload_source
-from .delivery.policy import check_delivery_settings, delivery_knob, fault_plan_for
+from .delivery.policy import delivery_knob, fault_plan_for
 from .delivery.queues import queued_messages, send_dead_letters
-from .deploy import Deployed, StackSpec, check_function, provision
-from .errors import BadInput
+from .deploy import Deployed, StackSpec, provision
+from .errors import BadInput, Terminated
 from .latency import LatencyModel, load_latency
+from .options import DEFAULT_START, RunOptions, check_options
 from .report import (
     AlarmSpec,
     Fire,
@@ -62,45 +63,13 @@ from .report import (
     write_logs,
     write_report,
 )
-from .runtime import FunctionSpec, check_executor, executor_for, function_runtime, seeded_uuid
+from .runtime import FunctionSpec, executor_for, function_runtime, seeded_uuid
 from .runtime.virtual_time import with_real_clocks
 from .schedules import Schedule
 
-DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
+__all__ = ["DEFAULT_START", "RunOptions", "RunResult", "run"]  # RunOptions lives in options
+
 TABLE_SAMPLES = 100  # occurrences at which the page's table chart counts active records
-
-
-@dataclass
-class RunOptions:
-    schedule: str = "cron(0 2 * * ? *)"
-    timezone: str = "UTC"
-    start: datetime = DEFAULT_START
-    days: float = 90.0
-    seed: int = 1
-    executor: str = "inprocess"
-    report_dir: Path = Path("out/run")
-    environment: dict[str, str] = field(default_factory=dict)  # overrides for the function
-    changes_per_day: int = 100
-    faults: str | FaultPlan = "none"  # a profile name, a rule file, or the rules themselves
-    latency: str = "default"  # what work costs in virtual time: a profile or a file
-    show_progress: bool = True
-    # Delivery: each overrides what gets deployed, and the run reads it back.
-    retry_attempts: int | None = None  # the trigger target's RetryPolicy
-    max_event_age: int | None = None
-    async_retry_attempts: int | None = None  # Lambda's event invoke config
-    async_max_event_age: int | None = None
-    reserved_concurrency: int | None = None
-    duplicate_rate: float | None = None  # None: the fault file's, else 0
-    flexible_window: int = 0  # Scheduler FlexibleTimeWindow, minutes
-    delete_after_completion: bool = False  # Scheduler ActionAfterCompletion DELETE
-    scheduler_input: str | None = None  # Scheduler Target.Input (JSON, context attributes)
-    start_date: datetime | None = None  # Scheduler StartDate / EndDate
-    end_date: datetime | None = None
-    # The function: ours unless a handler (and the directory its code lives in) is given.
-    handler: str | None = None
-    code_dir: Path | None = None
-    function_timeout: int | None = None  # seconds, as deployed (1 to 900)
-    template: Path | None = None  # a CloudFormation template; None: deploy/template.yaml
 
 
 @dataclass
@@ -156,7 +125,7 @@ class _Prepared:
 
 
 def _prepare(options: RunOptions) -> _Prepared:
-    _check(options)
+    check_options(options)
     plan = fault_plan_for(options.faults, options.seed)
     schedule = Schedule.parse(
         options.schedule,
@@ -299,6 +268,7 @@ class _Fired:
     invocation_seconds: float  # wall time inside the executor
     loop_started: float
     backend_seconds_before: float
+    interrupted: dict[str, Any] | None  # where Ctrl-C or SIGTERM stopped the firing
 
 
 def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) -> _Fired:
@@ -353,11 +323,22 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
         # A run that waits lets whatever is due meanwhile run first (on its own
         # timeline, with the real clocks), so runs that overlap in virtual time overlap.
         clock.set_wait_hook(with_real_clocks(delivery.advance_until))
+        interrupted: dict[str, Any] | None = None
         try:
             records = delivery.run(occurrences)
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (Terminated): keep what ran
+            records = delivery.finished_records()
+            interrupted = {
+                "at": iso_z(clock.now()),
+                "signal": "SIGTERM" if isinstance(stop, Terminated) else "SIGINT",
+                "occurrences_run": len(records),
+                "occurrences": len(occurrences),
+            }
         finally:
             clock.set_wait_hook(None)
-    return _Fired(records, delivery, sizes, invocation_wall[0], loop_started, backend_before)
+    return _Fired(
+        records, delivery, sizes, invocation_wall[0], loop_started, backend_before, interrupted
+    )
 
 
 @dataclass
@@ -374,6 +355,7 @@ class _Collected:
     fault_stats: list[dict[str, Any]]
     aws_stats: list[dict[str, Any]]
     tables: dict[str, list[dict[str, Any]]]
+    interrupted: dict[str, Any] | None
 
 
 def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
@@ -411,11 +393,15 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
             )
             for table, key in backend.tables().items()
         },
+        interrupted=f.interrupted,
     )
 
 
 def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunResult:
     options, config, function, end = p.options, s.config, s.function, p.end
+    if c.interrupted:  # the report covers what ran
+        stopped = datetime.fromisoformat(c.interrupted["at"].replace("Z", "+00:00"))
+        end = min(end, max(options.start, stopped))
     records_table = s.records_table
     virtual = (end - options.start).total_seconds()
     report: dict[str, Any] = {
@@ -424,6 +410,8 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         "start": iso_z(options.start),
         "end": iso_z(end),
         "seed": options.seed,
+        "interrupted": c.interrupted is not None,
+        **({"interruption": c.interrupted} if c.interrupted else {}),
         "executor": options.executor,
         "latency": p.latency.name,
         "backend": "embedded",
@@ -461,24 +449,4 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         fires=c.fires,
         queued=c.queued,
         api_token=p.token,
-    )
-
-
-def _check(options: RunOptions) -> None:
-    if options.days <= 0:
-        raise BadInput(f"--days must be positive, got {options.days}")
-    check_executor(options.executor)
-    if options.start.tzinfo is None:
-        raise BadInput("--start must carry a time zone (end it with Z for UTC)")
-    try:
-        options.start + timedelta(days=options.days)
-    except OverflowError:
-        raise BadInput("--start plus --days runs past the year 9999") from None
-    check_function(options.handler, options.code_dir, options.function_timeout)
-    if options.changes_per_day < 1:
-        raise BadInput("--changes-per-day must be at least 1")
-    check_delivery_settings(
-        duplicate_rate=options.duplicate_rate,
-        reserved_concurrency=options.reserved_concurrency,
-        flexible_window=options.flexible_window,
     )

@@ -4,6 +4,7 @@ loopback, with fault rules if given."""
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 from datetime import UTC, datetime
 
@@ -15,13 +16,38 @@ from .profiles import PROFILES, load_faults
 from .rules import FaultRuleError, windows_over
 from .server import server_options
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_CHANGES_PER_DAY = 100_000
+
 
 def _instant(text: str) -> datetime:
+    shown = text if len(text) <= 40 else text[:37] + "..."
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {shown!r}") from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    if not EARLIEST <= parsed < LATEST:
+        raise argparse.ArgumentTypeError(f"must be from 1970-01-01 to before 9000-01-01: {shown!r}")
+    return parsed
+
+
+def _bindable(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, or None when it can: checked
+    first, so a port in use is one line and exit 2, not uvicorn's startup failure."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        return f"--host {host[:60]!r} is not an address this machine has ({exc})"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,8 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port} is not a TCP port")
-    if args.changes_per_day < 1:
-        parser.error("--changes-per-day must be at least 1")
+    if not 1 <= args.changes_per_day <= MAX_CHANGES_PER_DAY:
+        parser.error(f"--changes-per-day must be 1 to {MAX_CHANGES_PER_DAY:,}")
+    if not 0 <= args.seed <= 2**63 - 1:
+        parser.error("--seed must be 0 to 2**63 - 1")
+    problem = _bindable(args.host, args.port)
+    if problem:
+        parser.error(problem)
     try:
         faults = load_faults(args.faults)
     except FaultRuleError as exc:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import os
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Body, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from .clock import SettableClock, TimeSource
 from .dataset import Dataset, dumps
+from .documents import DocumentError, load_json
 from .faults import Decision
 from .injector import FAULT_SCOPE_KEY, FaultInjector
 from .rules import Fault, FaultPlan, FaultRuleError, parse_plan
@@ -32,12 +33,21 @@ class _BadRequest(Exception):
     pass
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # logical time /_clock accepts
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_BODY_BYTES = 1_000_000  # a control-plane document
+MAX_WINDOW_CHANGES = 250_000  # what one /records window may hold (about 400 MB built)
+INLINE_WINDOW_CHANGES = 20_000  # windows smaller than this are built on the event loop
+
+
 def _parse_instant(name: str, text: str) -> datetime:
+    shown = text if len(text) <= 40 else text[:37] + "..."
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _BadRequest(f"{name} is not an ISO 8601 instant: {text!r}") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise _BadRequest(f"{name} is not an ISO 8601 instant: {shown!r}") from None
+    return parsed
 
 
 def encode_cursor(updated_at: str, record_id: str) -> str:
@@ -116,7 +126,18 @@ def create_app(
             return error(400, str(exc))
         if since is not None and since > until:
             return error(400, "updated_since is after updated_until")
-        window = data.window(since, until)
+        until = min(until, api.clock.now())  # nothing has changed after now
+        changes = data.estimated_changes(since, until)
+        if changes > MAX_WINDOW_CHANGES:
+            return error(
+                400,
+                f"the window holds about {changes:,} changes, over this API's limit of"
+                f" {MAX_WINDOW_CHANGES:,} a request: narrow it with updated_since",
+            )
+        if changes > INLINE_WINDOW_CHANGES:  # built off the event loop: the API keeps answering
+            window = await run_in_threadpool(data.window, since, until)
+        else:
+            window = data.window(since, until)
         start = window.after(after)
         end = min(start + page_size, len(window.records))
         next_cursor = encode_cursor(*window.keys[end - 1]) if end < len(window.records) else None
@@ -160,9 +181,9 @@ def create_app(
         """Replace the rules with `{"rules": [...], "seed": N}` (a JSON body, whatever
         its content type); 422 names a bad field in one line."""
         try:
-            document = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError) as exc:
-            return JSONResponse({"detail": f"the body is not JSON: {exc}"}, status_code=422)
+            document = load_json(await request.body(), "the body", max_bytes=MAX_BODY_BYTES)
+        except DocumentError as exc:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
         try:
             plan = parse_plan(document)
         except FaultRuleError as exc:
@@ -192,18 +213,27 @@ def create_app(
         return {"status": "reset"}
 
     @app.post("/_clock", tags=["control"], response_model=None)
-    async def set_clock(document: dict[str, Any] = Body(...)) -> dict[str, Any] | JSONResponse:  # noqa: B008
+    async def set_clock(request: Request) -> dict[str, Any] | JSONResponse:
         """Set logical time: `{"now": "2026-03-01T02:00:00Z"}`, or `{"now": null}` to
         follow the wall clock again."""
         if not isinstance(api.clock, SettableClock):
             return error(409, "logical time is driven by the harness that runs this API")
+        try:
+            document = load_json(await request.body(), "the body", max_bytes=MAX_BODY_BYTES)
+        except DocumentError as exc:
+            return error(422, str(exc))
+        if not isinstance(document, dict):
+            return error(422, 'the body must be {"now": "<ISO 8601 instant>"} or {"now": null}')
         raw = document.get("now")
         if raw is not None and not isinstance(raw, str):
             return error(422, "now must be an ISO 8601 instant or null")
         try:
-            api.clock.set(_parse_instant("now", raw) if raw is not None else None)
+            instant = _parse_instant("now", raw) if raw is not None else None
         except _BadRequest as exc:
             return error(422, str(exc))
+        if instant is not None and not EARLIEST <= instant < LATEST:
+            return error(422, "now must be from 1970-01-01 to before 9000-01-01")
+        api.clock.set(instant)
         return {"logicalTime": api.clock.now().isoformat()}
 
     app.add_middleware(FaultInjector, api=api)

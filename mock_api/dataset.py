@@ -119,6 +119,10 @@ class Dataset:
             blobs=tuple(_record_json(self, c) for c in changes),
         )
 
+    def estimated_changes(self, since: datetime | None, until: datetime) -> int:
+        """An upper bound on the changes in (since, until], without building them."""
+        return len(self._days_touching(since, until)) * (self.changes_per_day * 6 // 5 + 1)
+
     def _days_touching(self, since: datetime | None, until: datetime) -> range:
         first = 0 if since is None else max(0, (since - self.origin) // DAY)
         last = (until - self.origin) // DAY

@@ -47,11 +47,14 @@ NO_RESPONSE_KINDS = frozenset({"hang", "reset", "empty"})
 DATA_KINDS = frozenset({"invalid_records", "duplicate_records", "page_drift"})
 
 _OFFSET = re.compile(
-    r"^\+?\s*(?:(?P<d>\d+)\s*d)?\s*(?:(?P<h>\d+)\s*h)?\s*(?:(?P<m>\d+)\s*m)?\s*(?:(?P<s>\d+)\s*s)?$"
+    r"^\+?\s*(?:(?P<d>[0-9]{1,9})\s*d)?\s*(?:(?P<h>[0-9]{1,9})\s*h)?"
+    r"\s*(?:(?P<m>[0-9]{1,9})\s*m)?\s*(?:(?P<s>[0-9]{1,9})\s*s)?$"
 )
 _ISO_DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+)S)?)?$"
+    r"^P(?:(?P<d>[0-9]{1,9})D)?(?:T(?:(?P<h>[0-9]{1,9})H)?(?:(?P<m>[0-9]{1,9})M)?"
+    r"(?:(?P<s>[0-9]{1,9})S)?)?$"
 )
+MAX_OFFSET = timedelta(days=36_525)  # a century of logical time from the run's start
 
 
 def _logical_time(value: Any) -> datetime | timedelta:
@@ -61,16 +64,17 @@ def _logical_time(value: Any) -> datetime | timedelta:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):  # YAML reads an unquoted 2026-01-12 as a date
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or len(value) > 64:
         raise ValueError("give an ISO 8601 instant or an offset from the run start like '12d 2h'")
     text = value.strip()
     for pattern in (_ISO_DURATION, _OFFSET):
         found = pattern.match(text.upper() if pattern is _ISO_DURATION else text.lower())
         if found and any(found.groupdict().values()):
             parts = {k: int(v or 0) for k, v in found.groupdict().items()}
-            return timedelta(
-                days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
-            )
+            seconds = parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+            if seconds > MAX_OFFSET.total_seconds():
+                raise ValueError("an offset from the run's start is at most 36525d (a century)")
+            return timedelta(seconds=seconds)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -328,6 +332,7 @@ def describe_validation_error(exc: ValidationError) -> str:
         where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
     message = str(first["msg"]).removeprefix("Value error, ")
     got = first.get("input")
-    shown = f" (got {got!r})" if isinstance(got, str | int | float) and "got" not in message else ""
+    text = repr(got) if isinstance(got, str | int | float) and "got" not in message else ""
+    shown = f" (got {text if len(text) <= 60 else text[:57] + '...'})" if text else ""
     more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where or 'document'}: {message}{shown}{more}"

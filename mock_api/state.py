@@ -28,9 +28,8 @@ class MockApi:
     def set_faults(self, plan: FaultPlan) -> None:
         """Replace the rules; their counters and dice start afresh, and records held
         back by page drift are let go (served where they belong again)."""
-        self.plan = plan
-        self.engine = FaultEngine.api(plan, self.seed, self.dataset.origin)
-        self.data_faults = DataFaults()
+        engine = FaultEngine.api(plan, self.seed, self.dataset.origin)  # may refuse the plan
+        self.plan, self.engine, self.data_faults = plan, engine, DataFaults()
 
     def reset(self) -> None:
         self.set_faults(FaultPlan())

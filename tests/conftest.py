@@ -97,11 +97,12 @@ def make_stack(backend: EmbeddedBackend) -> Iterator[MakeStack]:
         changes_per_day: int = 40,
         seed: int = 7,
         timeout_seconds: int = 300,
+        token: str = TOKEN,
     ) -> Iterator[Stack]:
         backend.reset()
         clock = VirtualClock(START)
         dataset = Dataset(seed=seed, origin=START, changes_per_day=changes_per_day)
-        api_app = app or create_app(dataset, token=TOKEN, clock=clock)
+        api_app = app or create_app(dataset, token=token, clock=clock)
         with BackgroundServer(api_app) as api:
             spec = StackSpec(timeout_seconds=timeout_seconds)
             deployed = provision(
@@ -109,7 +110,7 @@ def make_stack(backend: EmbeddedBackend) -> Iterator[MakeStack]:
                 spec,
                 schedule=Schedule.parse("cron(0 2 * * ? *)", created=START),
                 api_url=api.url,
-                api_token=TOKEN,
+                api_token=token,
             )
             with (
                 function_runtime(clock),

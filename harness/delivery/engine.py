@@ -186,6 +186,11 @@ class Delivery:
             self._step()
         return records
 
+    def finished_records(self) -> list[OccurrenceRecord]:
+        """The occurrences that reached an outcome (all of them once `run` returns; fewer
+        when it was interrupted)."""
+        return [r for r in getattr(self, "_records", []) if r.outcome is not None]
+
     def advance_until(self, wake: datetime) -> None:
         """Process everything due before `wake`: called while a run sleeps until then,
         so runs that overlap in virtual time interleave at their waits."""

@@ -19,6 +19,7 @@ from ..errors import BadInput
 # jitter"). Chosen here: the n-th retry waits 2^(n-1) seconds capped at 5 minutes, with
 # equal jitter (between half and all of it), seeded. 185 retries then span ~11 hours,
 # inside the 24-hour default event age.
+MAX_RESERVED_CONCURRENCY = 10_000  # a raised account limit rarely goes past it
 TRIGGER_BACKOFF_BASE_SECONDS = 1.0
 TRIGGER_BACKOFF_CAP_SECONDS = 300.0
 # Lambda's async retries of function errors: "one minute between the first two attempts,
@@ -46,6 +47,11 @@ def check_delivery_settings(
     """The run's delivery settings within AWS's limits (in AWS's words where AWS has some)."""
     if duplicate_rate is not None and not 0 <= duplicate_rate <= 1:
         raise BadInput(f"--duplicate-rate must be between 0 and 1, got {duplicate_rate}")
+    if reserved_concurrency is not None and reserved_concurrency > MAX_RESERVED_CONCURRENCY:
+        raise BadInput(
+            f"--reserved-concurrency must be at most {MAX_RESERVED_CONCURRENCY:,} (AWS's"
+            f" default account limit is 1,000), got {reserved_concurrency}"
+        )
     if reserved_concurrency is not None and reserved_concurrency < 0:
         raise BadInput(
             "1 validation error detected: Value"

@@ -21,7 +21,11 @@ from typing import Any
 
 import yaml
 
+from mock_api.documents import DocumentError, check_yaml
+
 from ..errors import BadInput
+
+MAX_TEMPLATE_BYTES = 1_000_000  # CloudFormation's limit for a template in S3
 
 try:  # libyaml's parser, which PyYAML's wheels carry
     from yaml import CSafeLoader as _FastLoader
@@ -84,6 +88,12 @@ class Template:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise TemplateError(f"cannot read template {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise TemplateError(f"{path}: not UTF-8 text") from None
+        try:
+            check_yaml(text, str(path), max_bytes=MAX_TEMPLATE_BYTES)
+        except DocumentError as exc:
+            raise TemplateError(str(exc)) from None
         try:
             body = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
         except yaml.YAMLError as exc:

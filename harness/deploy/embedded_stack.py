@@ -99,6 +99,11 @@ def _table(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
     ttl = p.get("TimeToLiveSpecification")
     if ttl:
         api.client("dynamodb").update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    recovery = (p.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled")
+    if str(recovery).lower() == "true":
+        api.client("dynamodb").update_continuous_backups(
+            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+        )
     attributes = {"Arn": table["TableArn"]}
     if table.get("LatestStreamArn"):
         attributes["StreamArn"] = table["LatestStreamArn"]

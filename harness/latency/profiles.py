@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from mock_api.documents import DocumentError, check_yaml, yaml_problem
+
 from ..errors import BadInput
 from .base import NONE, Distribution, LatencyModel
 
@@ -110,13 +112,12 @@ def load_latency(spec: str, seed: int) -> LatencyModel:
 
 def _parse(text: str, source: str) -> _Profile:
     try:
+        check_yaml(text, source, max_bytes=MAX_FILE_BYTES)
         document: Any = yaml.safe_load(text)
+    except DocumentError as exc:
+        raise BadInput(str(exc)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(f"{source}: not valid YAML or JSON{where}") from None
-    except RecursionError:
-        raise BadInput(f"{source}: nested too deeply") from None
+        raise BadInput(f"{source}: {yaml_problem(exc)}") from None
     if not isinstance(document, dict):
         raise BadInput(f"{source}: expected a mapping with init, invoke, http and aws")
     try:

@@ -132,7 +132,7 @@ def _entries(path: Path) -> Iterator[dict[str, Any]]:
         for line in lines:
             try:
                 entry = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             if isinstance(entry, dict):
                 yield entry

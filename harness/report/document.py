@@ -102,8 +102,12 @@ def write_report(report: dict[str, Any], report_dir: Path) -> Path:
     return path
 
 
+OUTPUT_FILES = ("report.json", "report.html", "logs.jsonl", "journal.jsonl", "aws_journal.jsonl")
+
+
 def prepare_report_dir(path: Path) -> Path:
-    """The report directory, made and proved writable before any work starts."""
+    """The report directory, made, proved writable and cleared of an earlier run's
+    outputs before any work starts: a new run's logs never sit beside an old report."""
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -111,6 +115,24 @@ def prepare_report_dir(path: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         raise BadInput(f"report dir {str(path)!r} is not writable: {exc.strerror or exc}") from None
+    tables = path / "tables"
+    for target in [*(path / name for name in OUTPUT_FILES), tables]:
+        wanted_dir = target is tables
+        if target.exists() and target.is_dir() != wanted_dir:
+            kind = "a directory" if target.is_dir() else "a file"
+            raise BadInput(
+                f"report dir {str(path)!r}: {target.name} is {kind}; remove it or choose"
+                " another --report-dir"
+            )
+    earlier_run = (path / "report.json").exists()
+    try:
+        for name in OUTPUT_FILES:
+            (path / name).unlink(missing_ok=True)
+        if earlier_run and tables.is_dir():  # the tables dumps of that run, and only them
+            for dump in tables.glob("*.jsonl"):
+                dump.unlink()
+    except OSError as exc:
+        raise BadInput(f"report dir {str(path)!r}: cannot clear the earlier run: {exc}") from None
     return path
 
 

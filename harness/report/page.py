@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mock_api.documents import DocumentError, load_json
+
 from ..clock import epoch
 from ..errors import BadInput
 from .attempts import invocation_logs, occurrence_attempts
@@ -21,6 +23,7 @@ OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
 STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
 API_BINS = 600  # the journal, in at most this many time bins
 DURATION_BINS = 30
+MAX_REPORT_BYTES = 1_000_000_000  # a report.json `harness report` reads
 
 
 def page_data(
@@ -129,7 +132,9 @@ def build(report_dir: Path) -> Path:
     """Write report_dir/report.html from what the run wrote there."""
     source = report_dir / "report.json"
     try:
-        report = json.loads(source.read_text(encoding="utf-8"))
+        report = load_json(source.read_bytes(), str(source), max_bytes=MAX_REPORT_BYTES)
+    except DocumentError as exc:
+        raise BadInput(f"{exc} (is it a harness run's report?)") from None
     except FileNotFoundError:
         raise BadInput(
             f"{report_dir} has no report.json: give the --report-dir of a `harness run`"
@@ -147,9 +152,19 @@ def build(report_dir: Path) -> Path:
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
+    """The journal's entries; a line that is not one (edited by hand, cut short) is
+    left out."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    entries = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
 
 
 def render(data: dict[str, Any]) -> str:

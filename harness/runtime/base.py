@@ -77,6 +77,10 @@ def load_handler(handler: str) -> Callable[[Any, Any], Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise BadInput(f"handler module {module_name!r} cannot be imported: {exc}") from None
+    except SystemExit as exc:
+        raise BadInput(
+            f"handler module {module_name!r} called sys.exit({exc.code!r}) while importing"
+        ) from None
     except Exception as exc:  # the module raised while importing (a SyntaxError, ...)
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
         raise BadInput(f"handler module {module_name!r} failed to import: {reason}") from None

@@ -101,6 +101,18 @@ class _Context:
         return max(0, int((self._deadline - self._clock.now()).total_seconds() * 1000))
 
 
+def _exit_with_the_harness(parent: int) -> None:
+    """A worker never outlives the harness: whatever ends the harness (SIGKILL too),
+    the worker is re-parented and notices within a tenth of a second."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.1)  # an unbound thread: the real sleep
+        os._exit(1)
+
+    threading.Thread(target=watch, name="harness-watch", daemon=True).start()
+
+
 def main(
     handler_path: str,
     virtual_time: ModuleType,
@@ -112,6 +124,7 @@ def main(
     # the function writes to stdout by any route (os.write(1), a child process, the
     # C library) can corrupt the protocol. Python-level prints are captured per
     # invocation below.
+    _exit_with_the_harness(int(os.environ.pop("_HARNESS_PID", "0")) or os.getppid())
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
@@ -143,7 +156,10 @@ def main(
     with contextlib.redirect_stdout(init_output), virtual_time.bound(init_clock):
         # Init reads and waits on virtual time too; what it writes opens the first
         # invocation's logs.
-        handler = getattr(importlib.import_module(module_name), attribute)
+        handler = getattr(importlib.import_module(module_name), attribute, None)
+    if not callable(handler):  # the in-process executor's words, as the last stderr line
+        sys.stderr.write(f"handler {handler_path!r}: {module_name} has no function {attribute!r}\n")
+        sys.exit(2)
     init_logs: list[str] = init_output.close_lines()
     init_ms = (init_clock.now() - init_started).total_seconds() * 1000  # virtual
     protocol_out.write(json.dumps({"op": "ready", "init_ms": init_ms}).encode() + b"\n")

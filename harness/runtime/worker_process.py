@@ -65,6 +65,7 @@ class _Worker:
                 **environment,
                 INIT_TIME_VARIABLE: started.isoformat(),
                 "_HARNESS_INIT_IDENTITY": identity,  # whose latency draws init's are
+                "_HARNESS_PID": str(os.getpid()),  # the worker exits when it is gone
             },
             cwd=REPO_ROOT,
         )
@@ -76,8 +77,13 @@ class _Worker:
         ready = self.read(READY_LIMIT_SECONDS)
         if ready is None or ready["op"] != "ready":
             problem = "\n".join(self.new_stderr())
+            try:
+                code: int | None = self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                code = None
             self.kill()
-            last = problem.strip().splitlines()[-1] if problem.strip() else "it exited"
+            exited = f"it exited with status {code} while importing the handler"
+            last = problem.strip().splitlines()[-1] if problem.strip() else exited
             raise BadInput(f"the function's worker did not start: {last}")
         self.init_ms = float(ready.get("init_ms", 0.0))
 
@@ -195,6 +201,9 @@ class SubprocessExecutor:
         self._busy.append(worker)
         try:
             result, keep = self._invoke_on(worker, event, request_id)
+        except BaseException:  # Ctrl-C, SIGTERM mid-invocation: the worker goes too
+            worker.kill()
+            raise
         finally:
             self._busy.remove(worker)
         if keep:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import yaml
 
+from ..documents import DocumentError, check_yaml, yaml_problem
 from ..rules import FaultPlan, FaultRuleError, parse_plan
 from .random_plan import RANDOM, random_plan
 
@@ -27,29 +28,37 @@ def load_faults(spec: str, *, seed: int | None = None) -> FaultPlan:
     if spec in PROFILES:
         return _parse(profile_text(spec), f"profile {spec!r}")
     path = Path(spec)
-    if not path.exists():
+    shown = spec if len(spec) <= 80 else spec[:77] + "..."
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        exists = False
+    if not exists:
         looks_like_file = path.suffix or "/" in spec or "\\" in spec
         if looks_like_file:
-            raise FaultRuleError(f"fault rule file {spec!r} does not exist")
+            raise FaultRuleError(f"fault rule file {shown!r} does not exist")
         raise FaultRuleError(
-            f"unknown fault profile {spec!r}: choose one of {', '.join(PROFILES)}"
+            f"unknown fault profile {shown!r}: choose one of {', '.join(PROFILES)}"
             " or give the path of a YAML/JSON rule file"
         )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FaultRuleError(f"fault rule file {spec!r} cannot be read: {exc}") from None
+        raise FaultRuleError(f"fault rule file {shown!r} cannot be read: {exc}") from None
     return _parse(text, spec)
+
+
+MAX_RULE_FILE_BYTES = 1_000_000
 
 
 def _parse(text: str, source: str) -> FaultPlan:
     try:
+        check_yaml(text, source, max_bytes=MAX_RULE_FILE_BYTES)
         document = yaml.safe_load(text)
+    except DocumentError as exc:
+        raise FaultRuleError(str(exc)) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML or JSON"
-        raise FaultRuleError(f"{source}: {problem}{where}") from None
+        raise FaultRuleError(f"{source}: {yaml_problem(exc)}") from None
     if document is None:
         raise FaultRuleError(f"{source}: the file is empty; write {json.dumps({'rules': []})}")
     return parse_plan(document, source)
