@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 REPORT_DIR ?= out/run
 DAYS ?= 90
 SEED ?= 1
@@ -59,10 +61,19 @@ browser: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -n auto -m "not slow"
 
-lint: $(STAMP)
+lint: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/cfn-lint deploy/template.yaml
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f deploy/template.yaml \
+	  --framework cloudformation --compact --quiet --skip-download
+
+# checkov in a virtual environment of its own (its dependencies pin versions of their
+# own), from requirements-checkov.lock. Every skip in the template says why.
+$(CHECKOV_STAMP): requirements-checkov.lock
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.lock
+	@touch $(CHECKOV_STAMP)
 
 # Deploy deploy/template.yaml and the function's zip: TARGET=embedded (default),
 # localstack, or aws (then YES=1 after checking the account and region it shows).
@@ -100,4 +111,4 @@ bench: $(STAMP)
 	PYTHONPATH=. $(PY) bench/bench_report.py
 
 clean:
-	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) out .mypy_cache .ruff_cache .pytest_cache

@@ -89,6 +89,8 @@ class RecordsApi:
             try:
                 return self._request(params)
             except _Retryable as problem:
+                # The seed's event for a failed attempt (the URL carries no secret).
+                self._log.error("API_FAILURE", url=self._url, error=problem.reason, attempt=attempt)
                 if attempt >= self._max_attempts:
                     raise ApiError(
                         f"external API failed after {attempt} attempts: {problem.reason}"

@@ -55,6 +55,11 @@ def iso(t: datetime) -> str:
     return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_ms(t: datetime) -> str:
+    """UTC instant with milliseconds, `2026-03-04T02:00:00.000Z`, as the seed logs it."""
+    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def parse_iso(text: str) -> datetime:
     """Parse an ISO 8601 instant; a value without an offset is taken as UTC."""
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -33,7 +33,7 @@ class Config:
     api_max_attempts: int
 
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+LOG_LEVELS = ("DEBUG", "PERFORMANCE", "INFO", "SUCCESS", "WARN", "ERROR")
 
 
 def load_config(environ: Mapping[str, str]) -> Config:

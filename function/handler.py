@@ -18,13 +18,14 @@ import boto3
 import botocore.session
 import httpx
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import BotoCoreError, ClientError
 
-from .api_client import RecordsApi
+from .api_client import ApiError, RecordsApi
 from .clock import get_clock, iso, parse_iso
 from .config import Config, load_config
 from .logs import StructuredLogger
-from .store import Store
-from .sync import run_sync
+from .store import Store, StoreError
+from .sync import SyncInProgress, run_sync
 
 # Time kept back at the end of an invocation to record the outcome of a failing sync.
 RESERVE_FRACTION = 0.1
@@ -81,6 +82,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger=logger,
         concurrency=config.batch_size if config.batch_enabled else 1,
     )
+    started = clock.now()
     try:
         outcome = run_sync(
             config=config,
@@ -93,8 +95,22 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             logger=logger,
             clock=clock,
         )
+    except Exception as exc:
+        logger.performance(
+            "EXECUTION_FAILED", durationMs=_ms_since(clock, started), failurePoint=_stage_of(exc)
+        )
+        raise
     finally:
         store.close()
+    elapsed = _ms_since(clock, started)
+    logger.performance(
+        "EXECUTION_COMPLETED",
+        durationMs=elapsed,
+        recordsProcessed=outcome.records_processed,
+        avgTimePerRecord=round(elapsed / outcome.records_processed, 3)
+        if outcome.records_processed
+        else None,
+    )
     messages = {
         "success": "Daily sync completed successfully",
         "partial": f"Daily sync completed with {outcome.invalid_records} invalid records",
@@ -111,6 +127,21 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             "status": outcome.status,
         },
     }
+
+
+def _ms_since(clock: Any, started: datetime) -> int:
+    return int((clock.now() - started).total_seconds() * 1000)
+
+
+def _stage_of(exc: Exception) -> str:
+    """The seed's `failurePoint`: the stage the run failed in."""
+    if isinstance(exc, ApiError):
+        return "data-fetch"
+    if isinstance(exc, StoreError | ClientError | BotoCoreError):
+        return "data-storage"
+    if isinstance(exc, SyncInProgress):
+        return "sync-lease"
+    return "data-processing"
 
 
 def scheduled_time(event: Any) -> datetime:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .clock import Clock, iso
+from .clock import Clock, iso_ms
 
-_RANK = {"DEBUG": 10, "INFO": 20, "WARN": 30, "ERROR": 40}
+# The seed's levels. SUCCESS and PERFORMANCE report outcomes and timings: shown at INFO
+# and below, hidden by LOG_LEVEL=WARN or ERROR, as INFO lines are.
+_RANK = {"DEBUG": 10, "PERFORMANCE": 20, "INFO": 20, "SUCCESS": 25, "WARN": 30, "ERROR": 40}
 METRIC_NAMESPACE = "ScheduledSync"
 
 
@@ -48,6 +50,12 @@ class StructuredLogger:
     def error(self, event: str, **metadata: Any) -> None:
         self._emit("ERROR", event, metadata)
 
+    def success(self, event: str, **metadata: Any) -> None:
+        self._emit("SUCCESS", event, metadata)
+
+    def performance(self, event: str, **metadata: Any) -> None:
+        self._emit("PERFORMANCE", event, metadata)
+
     def metrics(self, **values: tuple[float, str]) -> None:
         """Publish `values` ({name: (value, unit)}) as CloudWatch metrics in Embedded
         Metric Format: CloudWatch Logs turns this one line into datapoints of the
@@ -74,7 +82,7 @@ class StructuredLogger:
             return
         line = json.dumps(
             {
-                "timestamp": iso(self._clock.now()),
+                "timestamp": iso_ms(self._clock.now()),
                 "level": level,
                 "event": event,
                 "metadata": metadata,

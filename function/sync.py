@@ -17,6 +17,7 @@ from .api_client import RecordsApi
 from .clock import Clock, iso
 from .config import Config
 from .logs import StructuredLogger
+from .quarantine import Ledger
 from .records import Invalid, latest_per_id, to_item, validate
 from .store import Checkpoint, Store
 
@@ -95,13 +96,18 @@ def _sync(
     )
     # A late retry of an occurrence older than the last success has nothing to fetch.
     raw = api.fetch_changed(since, scheduled) if since is None or since < scheduled else []
+    ledger = Ledger.load(store, config.source)
     valid: list[dict[str, Any]] = []
-    invalid = 0
+    invalid = pending = 0
     for candidate in raw:
         checked = validate(candidate)
         if isinstance(checked, Invalid):
             invalid += 1
-            logger.warn("INVALID_RECORD", recordId=checked.record_id, reason=checked.reason)
+            if ledger.note_invalid(checked, candidate, sync_id):
+                logger.warn("RECORD_QUARANTINED", recordId=checked.record_id, reason=checked.reason)
+            else:
+                pending += 1
+                logger.warn("INVALID_RECORD", recordId=checked.record_id, reason=checked.reason)
         else:
             valid.append(checked)
     synced_at = iso(scheduled)
@@ -109,6 +115,14 @@ def _sync(
     cutoff = iso(scheduled - keep)
     records = latest_per_id(valid)
     written = store.write_records([to_item(r, sync_id, synced_at, cutoff) for r in records])
+    # The seed's per-run line; a write that fails for good raises instead (the run fails
+    # and the next one writes it), so `failed` counts what was left unwritten here.
+    logger.info(
+        "DATABASE_OPERATIONS",
+        message=f"Database operations: {written} successful, {len(records) - written} failed",
+        successful=written,
+        failed=len(records) - written,
+    )
     # Active records are never older than the last sweep's cutoff. Before any sweep,
     # look back one more retention period for records of earlier deployments.
     floor = (checkpoint and checkpoint.retention_cutoff) or iso(scheduled - 2 * keep)
@@ -116,29 +130,37 @@ def _sync(
     archived, scanned = store.archive_older_than(cutoff, floor, synced_at, just_written)
     logger.info("RETENTION_COMPLETED", cutoff=cutoff, archived=archived, scanned=scanned)
 
-    status = "partial" if invalid else "success"
+    for released in ledger.note_valid({record["id"] for record in records}):
+        logger.info("QUARANTINE_RELEASED", recordId=released)
+    ledger.save(store)
+    # Invalid records not yet quarantined keep the cursor: the next run asks again.
+    status = "partial" if pending else "success"
     elapsed = _elapsed_ms(clock, started)
     item = {
         **base,
         "status": status,
         "recordCount": written,
         "invalidCount": invalid,
+        "quarantinedCount": invalid - pending,
         "archivedCount": archived,
         "retentionCutoff": cutoff,
         "processingTime": elapsed,
         "data": json.dumps({"fetched": len(raw), "written": written, "invalid": invalid}),
     }
     if status == "success":
-        # Only a complete sync moves the cursor: after a partial one the next run asks
-        # for the same window again, so records that failed validation are not skipped.
+        # Only a complete sync moves the cursor (quarantined records count as done):
+        # after a partial one the next run asks for the same window again, so a record
+        # invalid in one response is not skipped.
         item["cursorSource"] = config.source
     store.put_sync(item)
-    logger.info(
+    logger.success(
         "SYNC_COMPLETED",
         syncId=sync_id,
         status=status,
         recordsProcessed=written,
+        duration=elapsed,  # the seed's name; durationMs the same figure
         invalidRecords=invalid,
+        quarantined=invalid - pending,
         archived=archived,
         durationMs=elapsed,
     )

@@ -53,6 +53,7 @@ from .report import (
     monitoring,
     prepare_report_dir,
     progress_bar,
+    quarantine_in,
     read_alarms,
     record_stats,
     timing,
@@ -433,6 +434,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
             for name, items in c.tables.items()
         },
         "truth": truth_of(p.dataset, c.tables, records_table, s.sync_table, end),
+        "quarantine": quarantine_in(c.tables, s.sync_table),
         "fires": [asdict(fire) for fire in c.fires],
     }
     write_journal(c.journal, p.report_dir / "journal.jsonl")

@@ -145,14 +145,15 @@ def create_app(
         # Page drift keys pages by the query as sent: a client that leaves out
         # `updated_until` still finds the records moved to its next page.
         moved = api.data_faults.arriving((raw_since, raw_until, cursor))
-        if decision is None and not moved:
+        now = api.clock.now()
+        if decision is None and not moved and not api.data_faults.poisoned(now):
             body = b'{"records":[%b],"next_cursor":%b}' % (
                 b",".join(window.blobs[start:end]),
                 dumps(next_cursor),
             )
             return Response(body, media_type="application/json")
         page = api.data_faults.alter(
-            decision, window, start, end, moved, (raw_since, raw_until, next_cursor)
+            decision, window, start, end, moved, (raw_since, raw_until, next_cursor), now
         )
         return Response(
             dumps({"records": page, "next_cursor": next_cursor}), media_type="application/json"

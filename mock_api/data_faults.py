@@ -1,4 +1,5 @@
-"""Faults in the records of a page: invalid records, duplicates across pages, page drift.
+"""Faults in the records of a page: invalid records, duplicates across pages, page drift,
+and poison (records invalid at the source, every time they are served).
 
 They alter copies of a page only; the dataset never changes, so with the faults gone
 every window serves what it always did.
@@ -6,7 +7,9 @@ every window serves what it always did.
 
 from __future__ import annotations
 
+import random
 import threading
+from datetime import datetime
 from typing import Any
 
 from .dataset import Window
@@ -36,6 +39,16 @@ class DataFaults:
     def __init__(self) -> None:
         self._held: dict[PageKey, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        # `poison` rules' picks: rule -> (the records' ids, when its window ends)
+        self._poisoned: dict[int, tuple[frozenset[str], datetime | None]] = {}
+
+    def poisoned(self, now: datetime) -> frozenset[str]:
+        """Ids served invalid at `now`: those poison rules picked, until their windows end."""
+        if not self._poisoned:
+            return frozenset()
+        with self._lock:
+            live = [ids for ids, until in self._poisoned.values() if until is None or now < until]
+        return frozenset().union(*live)
 
     def arriving(self, key: PageKey) -> list[dict[str, Any]]:
         """Records page drift moved onto the page asked for with `key`. They stay due
@@ -53,9 +66,16 @@ class DataFaults:
         end: int,
         moved_here: list[dict[str, Any]],
         next_page: PageKey,
+        now: datetime,
     ) -> list[dict[str, Any]]:
         page = [dict(r) for r in window.records[start:end]]  # copies: the dataset's are shared
         page = [dict(r) for r in moved_here] + page
+        if decision is not None and decision.fault.kind == "poison":
+            self._pick_poison(decision, page)
+        spoiled = self.poisoned(now)
+        for record in page:
+            if record.get("id") in spoiled:
+                _spoil_for_good(record)
         if decision is None:
             return page
         fault, rng = decision.fault, decision.rng
@@ -88,3 +108,21 @@ class DataFaults:
                         self._held.clear()
                     self._held.setdefault(next_page, []).extend(held)
         return page
+
+    def _pick_poison(self, decision: Decision[Fault], page: list[dict[str, Any]]) -> None:
+        """The rule's first application picks its records, from this page, by its dice."""
+        with self._lock:
+            if decision.rule in self._poisoned:
+                return
+            ids = sorted({r["id"] for r in page if isinstance(r.get("id"), str)})
+            picked = decision.rng.sample(ids, min(decision.fault.records, len(ids)))
+            self._poisoned[decision.rule] = (frozenset(picked), decision.until)
+
+
+def _spoil_for_good(record: dict[str, Any]) -> None:
+    """The same spoiling every time this record is served (its id kept: it is known)."""
+    how, field, value = random.Random(f"poison:{record['id']}").choice(_CORRUPTIONS[1:])
+    if how == "drop":
+        record.pop(field, None)
+    else:
+        record[field] = value

@@ -28,6 +28,7 @@ class Decision(Generic[F]):
     rule: int  # position in the plan
     fault: F
     rng: random.Random  # for faults that pick records or a cut point: this application's
+    until: datetime | None = None  # when the rule's window ends (None: never)
 
 
 class _RuleState:
@@ -160,7 +161,7 @@ class FaultEngine(Generic[F]):
             chosen.applied += 1
             which = f"{key}:{chosen.keys[key]}" if key is not None else chosen.applied
             application = random.Random(f"{chosen.dice}:applied:{which}")
-        return Decision(chosen.index, chosen.fault, application)  # type: ignore[arg-type]
+        return Decision(chosen.index, chosen.fault, application, chosen.end)  # type: ignore[arg-type]
 
     def stats(self) -> list[dict[str, Any]]:
         return [

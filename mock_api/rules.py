@@ -40,11 +40,12 @@ Kind = Literal[
     "invalid_records",
     "duplicate_records",
     "page_drift",
+    "poison",
 ]
 KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 # Kinds that send no HTTP response at all, and kinds that alter the records of a page.
 NO_RESPONSE_KINDS = frozenset({"hang", "reset", "empty"})
-DATA_KINDS = frozenset({"invalid_records", "duplicate_records", "page_drift"})
+DATA_KINDS = frozenset({"invalid_records", "duplicate_records", "page_drift", "poison"})
 
 _OFFSET = re.compile(
     r"^\+?\s*(?:(?P<d>[0-9]{1,9})\s*d)?\s*(?:(?P<h>[0-9]{1,9})\s*h)?"
@@ -161,7 +162,7 @@ class Fault(_Strict):
     delay_ms: int = Field(default=0, ge=0, le=86_400_000)
     kind: Kind | None = None
     # How many records of a page `invalid_records`, `duplicate_records` and
-    # `page_drift` touch.
+    # `page_drift` touch; how many records of the dataset `poison` spoils for good.
     records: int = Field(default=1, ge=1, le=1000)
     # `drip`: the body in this many chunks, this far apart.
     chunks: int = Field(default=8, ge=2, le=1000)

@@ -60,7 +60,7 @@ class Stack:
         return {
             key: item
             for key, item in self.table(self.deployed.spec.sync_table).items()
-            if not key.startswith("lease#")
+            if not key.startswith(("lease#", "quarantine#"))
         }
 
 

@@ -18,7 +18,7 @@ from .document import (
 from .fires import Attempt, Fire, fire_of, totals
 from .page import build as build_page
 from .summary import print_summary, progress_bar, summary_table
-from .truth import TruthCheck, check_records, truth_of
+from .truth import TruthCheck, check_records, quarantine_in, truth_of
 
 __all__ = [
     "AlarmSpec",
@@ -36,6 +36,7 @@ __all__ = [
     "prepare_report_dir",
     "print_summary",
     "progress_bar",
+    "quarantine_in",
     "read_alarms",
     "record_stats",
     "summary_table",

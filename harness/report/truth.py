@@ -8,6 +8,7 @@ corrupted, nothing invented. Faults can delay a record, never excuse its loss.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,7 @@ class TruthCheck:
     stale: list[str] = field(default_factory=list)  # older than the cursor's version
     corrupted: list[str] = field(default_factory=list)  # a version the API never served
     unexpected: list[str] = field(default_factory=list)  # ids the API never had
+    quarantined: list[str] = field(default_factory=list)  # set aside: invalid at the source
 
     @property
     def ok(self) -> bool:
@@ -37,8 +39,9 @@ class TruthCheck:
         if self.caught_up_to is None:
             return "no fully successful sync: nothing to compare"
         at = iso_z(self.caught_up_to)
+        aside = f" ({len(self.quarantined)} quarantined)" if self.quarantined else ""
         if self.ok:
-            return f"{self.checked} records match the API as of {at}"
+            return f"{self.checked} records match the API as of {at}{aside}"
         problems = []
         for name in ("missing", "stale", "corrupted", "unexpected"):
             ids: list[str] = getattr(self, name)
@@ -56,6 +59,7 @@ class TruthCheck:
             "stale": self.stale,
             "corrupted": self.corrupted,
             "unexpected": self.unexpected,
+            "quarantined": self.quarantined,
         }
 
 
@@ -68,8 +72,11 @@ def check_records(
     caught_up = _instant(max(succeeded))
     truth = dataset.state_at(caught_up)
     stored = {str(item.get("id")): item for item in records}
-    check = TruthCheck(caught_up_to=caught_up, checked=len(truth))
+    aside = {entry["id"] for entry in quarantine_of(syncs)}
+    check = TruthCheck(caught_up_to=caught_up, checked=len(truth), quarantined=sorted(aside))
     for record_id, expected in truth.items():
+        if record_id in aside:  # the API serves it invalid: the function set it aside
+            continue
         item = stored.get(record_id)
         if item is None:
             check.missing.append(record_id)
@@ -84,6 +91,22 @@ def check_records(
         if served is None or any(item.get(f) != served[f] for f in FIELDS):
             check.corrupted.append(record_id)
     return check
+
+
+def quarantine_of(syncs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records our function quarantined (its ledger in the sync table), by id."""
+    entries: dict[str, Any] = {}
+    for item in syncs:
+        if str(item.get("syncId", "")).startswith("quarantine#"):
+            try:
+                entries.update(json.loads(str(item.get("records") or "{}")))
+            except ValueError:
+                continue
+    return [
+        {"id": record_id, **{k: v for k, v in entry.items() if k != "quarantined"}}
+        for record_id, entry in sorted(entries.items())
+        if isinstance(entry, dict) and entry.get("quarantined")
+    ]
 
 
 def _served_version(dataset: Dataset, record_id: str, item: dict[str, Any]) -> Any:
@@ -110,3 +133,8 @@ def truth_of(
     if records_table not in tables or sync_table not in tables:
         return None
     return check_records(dataset, tables[records_table], tables[sync_table], end).to_dict()
+
+
+def quarantine_in(tables: dict[str, list[dict[str, Any]]], sync_table: str) -> list[dict[str, Any]]:
+    """report.json's `quarantine`: what our function set aside, from its sync table."""
+    return quarantine_of(tables.get(sync_table, []))
