@@ -56,7 +56,7 @@ def load_config(environ: Mapping[str, str]) -> Config:
         api_url=api_url.rstrip("/"),
         batch_enabled=reader.boolean("ENABLE_BATCH_PROCESSING", False),
         batch_size=reader.integer("BATCH_SIZE", 10, low=1, high=100),
-        keep_records_days=reader.integer("KEEP_RECORDS_DAYS", 90, low=1, high=36500),
+        keep_records_days=reader.integer("KEEP_RECORDS_DAYS", 30, low=1, high=36500),
         log_level=log_level,
         records_table=reader.required("RECORDS_TABLE"),
         sync_table=reader.required("SYNC_TABLE"),

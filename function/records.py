@@ -66,13 +66,16 @@ def iso_week(instant: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def to_item(record: dict[str, Any], sync_id: str, synced_at: str, cutoff: str) -> dict[str, Any]:
-    """The stored item. An active one carries `activeWeek` (the ISO week of its last
-    update, `2026-W09`), which files it in that week's partition of the sparse retention
-    index; a record already past retention when it arrives is stored archived."""
+def to_item(
+    record: dict[str, Any], sync_id: str, synced_at: str, cutoff: str, now: str
+) -> dict[str, Any]:
+    """The stored item. Retention follows the seed: a record created before `cutoff`
+    is archived. An active one carries `activeWeek` (the ISO week of its creation,
+    `2026-W09`), which files it in that week's partition of the sparse retention index;
+    a record already past retention when it arrives is stored archived, at `now`."""
     item = {**record, "syncId": sync_id, "syncedAt": synced_at}
-    if record["updatedAt"] < cutoff:
-        item.update(isActive=False, archivedAt=synced_at)
+    if record["createdAt"] < cutoff:
+        item.update(isActive=False, archivedAt=now)
     else:
-        item.update(isActive=True, activeWeek=iso_week(record["updatedAt"]))
+        item.update(isActive=True, activeWeek=iso_week(record["createdAt"]))
     return item

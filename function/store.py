@@ -186,9 +186,9 @@ class Store:
     def archive_older_than(
         self, cutoff: str, floor: str, archived_at: str, just_written: frozenset[str]
     ) -> tuple[int, int]:
-        """Mark active records last updated before `cutoff` inactive.
+        """Mark active records created before `cutoff` inactive, as of `archived_at`.
 
-        Every active record was updated at or after `floor` (the previous sweep's
+        Every active record was created at or after `floor` (the previous sweep's
         cutoff), so only the index partitions of the weeks from `floor` to `cutoff` are
         read. Returns (archived, scanned): scanned is DynamoDB's ScannedCount, the items
         the sweep read. The archived items are written back with BatchWriteItem, which
@@ -215,7 +215,7 @@ class Store:
                 request: dict[str, Any] = {
                     "TableName": self._records,
                     "IndexName": RETENTION_INDEX,
-                    "KeyConditionExpression": "activeWeek = :w AND updatedAt < :cutoff",
+                    "KeyConditionExpression": "activeWeek = :w AND createdAt < :cutoff",
                     "ExpressionAttributeValues": {":w": {"S": week}, ":cutoff": {"S": cutoff}},
                     "Limit": QUERY_PAGE,
                 }

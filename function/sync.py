@@ -114,7 +114,8 @@ def _sync(
     keep = timedelta(days=config.keep_records_days)
     cutoff = iso(scheduled - keep)
     records = latest_per_id(valid)
-    written = store.write_records([to_item(r, sync_id, synced_at, cutoff) for r in records])
+    now = iso(clock.now())  # archivedAt: the (virtual) time of archiving
+    written = store.write_records([to_item(r, sync_id, synced_at, cutoff, now) for r in records])
     # The seed's per-run line; a write that fails for good raises instead (the run fails
     # and the next one writes it), so `failed` counts what was left unwritten here.
     logger.info(
@@ -123,11 +124,11 @@ def _sync(
         successful=written,
         failed=len(records) - written,
     )
-    # Active records are never older than the last sweep's cutoff. Before any sweep,
+    # Active records were never created before the last sweep's cutoff. Before any sweep,
     # look back one more retention period for records of earlier deployments.
     floor = (checkpoint and checkpoint.retention_cutoff) or iso(scheduled - 2 * keep)
     just_written = frozenset(record["id"] for record in records)
-    archived, scanned = store.archive_older_than(cutoff, floor, synced_at, just_written)
+    archived, scanned = store.archive_older_than(cutoff, floor, iso(clock.now()), just_written)
     logger.info("RETENTION_COMPLETED", cutoff=cutoff, archived=archived, scanned=scanned)
 
     for released in ledger.note_valid({record["id"] for record in records}):

@@ -21,7 +21,7 @@ def test_defaults_follow_the_seed() -> None:
 
     assert config.api_url == "https://api.example.com/v1"
     assert config.region == "eu-west-1"
-    assert (config.batch_enabled, config.batch_size, config.keep_records_days) == (False, 10, 90)
+    assert (config.batch_enabled, config.batch_size, config.keep_records_days) == (False, 10, 30)
     assert config.log_level == "INFO"
 
 

@@ -82,7 +82,7 @@ def test_sync_item_carries_the_seed_fields(stack: Stack) -> None:
     assert json.loads(sync["data"])["written"] == sync["recordCount"]
 
 
-def test_retention_archives_records_older_than_keep_days(make_stack: MakeStack) -> None:
+def test_retention_archives_records_created_before_keep_days(make_stack: MakeStack) -> None:
     with make_stack(env={"KEEP_RECORDS_DAYS": "3"}) as stack:
         last = RUN + 9 * DAY
         for day in range(10):
@@ -93,7 +93,7 @@ def test_retention_archives_records_older_than_keep_days(make_stack: MakeStack) 
         stored = stack.records()
         assert set(stored) == set(stack.dataset.state_at(last))
         for item in stored.values():
-            expired = item["updatedAt"] < cutoff
+            expired = item["createdAt"] < cutoff  # the seed's rule: by creation
             assert item["isActive"] is not expired
             assert ("archivedAt" in item) is expired
             assert ("activeWeek" in item) is not expired
@@ -113,22 +113,24 @@ def test_retention_reads_only_what_it_archives(make_stack: MakeStack) -> None:
         assert retention[0]["scanned"] == retention[0]["archived"]
 
 
-def test_a_record_updated_after_archival_becomes_active_again(make_stack: MakeStack) -> None:
+def test_a_record_created_before_the_cutoff_stays_archived_when_updated(
+    make_stack: MakeStack,
+) -> None:
     with make_stack(env={"KEEP_RECORDS_DAYS": "2"}) as stack:
         for day in range(30):
             stack.invoke(RUN + day * DAY)
 
         stored = stack.records()
-        revived = [
+        cutoff = (RUN + 27 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
+        updated_old = [
             item
             for item in stored.values()
-            if item["createdAt"] < item["updatedAt"]
-            and item["isActive"]
-            and item["createdAt"] < (RUN + 27 * DAY).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if item["createdAt"] < item["updatedAt"] and item["createdAt"] < cutoff
         ]
-        assert revived, "the dataset updates old records; some must be active again"
-        for item in revived:
-            assert "archivedAt" not in item
+        assert updated_old, "the dataset updates old records"
+        for item in updated_old:  # the seed's rule: archived by creation, updates or not
+            assert item["isActive"] is False and "archivedAt" in item
+        assert all(i["createdAt"] >= cutoff for i in stored.values() if i["isActive"])
 
 
 def _api_serving(records: list[Any]) -> FastAPI:

@@ -26,7 +26,13 @@ from hypothesis import strategies as st
 
 import harness.cli
 from harness import runner
+from harness.aws.embedded import EmbeddedBackend
 from harness.cli import main
+from harness.deploy.cloudformation import Template
+from harness.deploy.provision import StackSpec
+from harness.deploy.stacks import deploy_to_embedded
+from harness.errors import BadInput
+from harness.schedules import Schedule
 from mock_api import Dataset, FaultRuleError, create_app, load_faults
 
 EXAMPLES = int(os.environ.get("HARNESS_FUZZ_EXAMPLES", "60"))
@@ -232,6 +238,49 @@ def test_any_query_or_clock_is_an_answer_or_a_4xx_and_the_api_still_serves(
     assert api.post("/_clock", json={"now": clock}).status_code in (200, 422)
     assert api.post("/_clock", json={"now": "2026-02-01T00:00:00Z"}).status_code == 200
     assert api.get("/_health").status_code == 200
+
+
+TEMPLATE_PARAMETERS = [
+    "FunctionName",
+    "Handler",
+    "MemorySize",
+    "Timeout",
+    "ReservedConcurrency",
+    "Env",
+    "ExternalApiUrl",
+    "ApiToken",
+    "RecordsTableName",
+    "SyncTableName",
+    "SecretName",
+    "TriggerKind",
+    "TriggerName",
+    "ScheduleExpression",
+    "ScheduleTimezone",
+    "FlexibleWindowMinutes",
+    "ScheduleStartDate",
+    "ScheduleEndDate",
+    "ScheduleInput",
+    "RetryAttempts",
+    "MaxEventAge",
+    "AsyncRetryAttempts",
+    "AsyncMaxEventAge",
+    "PointInTimeRecovery",
+]
+
+
+@FUZZ
+@given(changes=st.dictionaries(st.sampled_from(TEMPLATE_PARAMETERS), HOSTILE, max_size=3))
+def test_any_template_parameters_deploy_or_are_one_line(
+    changes: dict[str, str], harness_backend: EmbeddedBackend
+) -> None:
+    spec = StackSpec()
+    schedule = Schedule.parse("cron(0 2 * * ? *)", created=datetime(2026, 1, 1, tzinfo=UTC))
+    parameters = {**spec.parameters(schedule, "http://127.0.0.1:9", "tok"), **changes}
+    harness_backend.reset()
+    try:
+        deploy_to_embedded(harness_backend, Template.load(spec.template), parameters, b"zip")
+    except BadInput as exc:
+        assert "\n" not in str(exc) and "Traceback" not in str(exc)
 
 
 @pytest.fixture(scope="module")

@@ -58,19 +58,22 @@ def test_latest_version_of_each_id_wins() -> None:
     assert latest_per_id([old, new]) == [new]
 
 
-def test_an_item_past_retention_on_arrival_is_stored_archived() -> None:
+def test_an_item_created_before_the_cutoff_is_stored_archived_as_of_now() -> None:
     cutoff = "2026-01-05T00:00:00Z"
-    item = to_item(
-        GOOD | {"updatedAt": "2026-01-02T00:00:00Z"}, "s", "2026-04-01T00:00:00Z", cutoff
-    )
+    recent_update = GOOD | {
+        "createdAt": "2026-01-02T00:00:00Z",
+        "updatedAt": "2026-03-30T00:00:00Z",
+    }
+    item = to_item(recent_update, "s", "2026-04-01T00:00:00Z", cutoff, "2026-04-01T00:00:07Z")
 
-    assert item["isActive"] is False
-    assert item["archivedAt"] == "2026-04-01T00:00:00Z"
+    assert item["isActive"] is False  # the seed's rule: by creation, whatever the update
+    assert item["archivedAt"] == "2026-04-01T00:00:07Z"
     assert "activeWeek" not in item
 
 
-def test_an_active_item_is_filed_under_the_iso_week_of_its_last_update() -> None:
-    item = to_item(GOOD | {"updatedAt": "2026-01-09T23:59:59Z"}, "s", "x", "2026-01-05T00:00:00Z")
+def test_an_active_item_is_filed_under_the_iso_week_of_its_creation() -> None:
+    record = GOOD | {"createdAt": "2026-01-09T23:59:59Z", "updatedAt": "2026-02-09T00:00:00Z"}
+    item = to_item(record, "s", "x", "2026-01-05T00:00:00Z", "now")
 
     assert item["isActive"] is True
     assert item["activeWeek"] == "2026-W02"

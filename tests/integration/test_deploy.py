@@ -70,7 +70,7 @@ def test_the_rule_variant_deploys_every_resource(backend: EmbeddedBackend) -> No
     assert {k: variables[k] for k in ("ENV", "BATCH_SIZE", "KEEP_RECORDS_DAYS")} == {
         "ENV": "dev",
         "BATCH_SIZE": "4",
-        "KEEP_RECORDS_DAYS": "90",
+        "KEEP_RECORDS_DAYS": "30",
     }
     indexes = backend.client("dynamodb").describe_table(TableName="SyncRecords")["Table"]
     assert [i["IndexName"] for i in indexes["GlobalSecondaryIndexes"]] == ["retention-index"]

@@ -39,7 +39,7 @@ def test_thirty_days_end_with_the_ground_truth_under_retention(tmp_path: Path) -
     for record_id, record in truth.items():
         stored = table[record_id]
         assert {field: stored[field] for field in record} == record
-        expired = record["updatedAt"] < cutoff
+        expired = record["createdAt"] < cutoff  # the seed's rule: by creation
         assert stored["isActive"] is not expired
         assert ("archivedAt" in stored) is expired
     syncs = result.tables["DailySync"]
