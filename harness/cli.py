@@ -19,7 +19,7 @@ from rich.console import Console
 from typer.exceptions import TyperException
 
 from .clock import parse_instant
-from .errors import BadInput, Terminated, sigterm_raises
+from .errors import BadInput, Terminated, signals_raise
 from .report import print_summary
 from .runner import DEFAULT_START, RunOptions, run
 from .schedules.commands import schedule_app
@@ -187,7 +187,7 @@ def run_command(
         start_date=_instant(start_date, "--start-date") if start_date else None,
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )
-    with sigterm_raises():
+    with signals_raise():
         result = run(options, console)
     print_summary(result.report, result.report_path, Console())
     stopped = result.report.get("interruption")

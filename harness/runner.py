@@ -40,7 +40,7 @@ from .delivery.payloads import check_scheduler_input, execution_result, payload_
 from .delivery.policy import delivery_knob, fault_plan_for
 from .delivery.queues import queued_messages, send_dead_letters
 from .deploy import Deployed, StackSpec, provision
-from .errors import BadInput, Terminated
+from .errors import BadInput, Terminated, raise_if_stopped
 from .latency import LatencyModel, load_latency
 from .options import DEFAULT_START, RunOptions, check_options
 from .report import (
@@ -323,6 +323,7 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
         )
         # A run that waits lets whatever is due meanwhile run first (on its own
         # timeline, with the real clocks), so runs that overlap in virtual time overlap.
+        delivery.check_stop = raise_if_stopped
         clock.set_wait_hook(with_real_clocks(delivery.advance_until))
         interrupted: dict[str, Any] | None = None
         try:

@@ -10,14 +10,12 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from .app import DEFAULT_TOKEN, create_app
+from .app import DEFAULT_TOKEN, EARLIEST, LATEST, create_app
 from .dataset import Dataset
 from .profiles import PROFILES, load_faults
 from .rules import FaultRuleError, windows_over
 from .server import server_options
 
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 MAX_CHANGES_PER_DAY = 100_000
 
 

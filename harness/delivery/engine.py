@@ -160,6 +160,7 @@ class Delivery:
         self._new_id = new_id
         self._rng = rng
         self._on_finished = on_finished
+        self.check_stop: Callable[[], None] | None = None  # raises to stop the run
         self._queue: list[tuple[datetime, int, str, int, Any]] = []
         self._seq = 0
         self._running: list[datetime] = []  # end times of finished runs (may be future)
@@ -183,6 +184,8 @@ class Delivery:
             self._push(scheduled + timedelta(seconds=delay), "handoff", index, 1)
         self._records = records
         while self._queue:
+            if self.check_stop is not None:
+                self.check_stop()  # a Ctrl-C whose exception Python dropped stops here
             self._step()
         return records
 
