@@ -111,28 +111,25 @@ def _http_charge() -> None:
         _charge(lambda m: m.http, "http")
 
 
-def _hook_http_client(module: ModuleType) -> None:
-    connection = module.HTTPConnection
-    real = connection.getresponse
+def _charged_after(cls: Any, name: str) -> None:
+    """`cls.name` charges an HTTP request once the real method has its answer."""
+    real = getattr(cls, name)
 
-    def getresponse(self: Any) -> Any:
-        response = real(self)
+    def charged(self: Any, *args: Any) -> Any:
+        response = real(self, *args)
         _http_charge()
         return response
 
-    connection.getresponse = getresponse
+    charged.__name__ = name
+    setattr(cls, name, charged)
+
+
+def _hook_http_client(module: ModuleType) -> None:
+    _charged_after(module.HTTPConnection, "getresponse")
 
 
 def _hook_httpcore_sync(module: ModuleType) -> None:
-    pool = module.ConnectionPool
-    real = pool.handle_request
-
-    def handle_request(self: Any, request: Any) -> Any:
-        response = real(self, request)
-        _http_charge()
-        return response
-
-    pool.handle_request = handle_request
+    _charged_after(module.ConnectionPool, "handle_request")
 
 
 def _hook_httpcore_async(module: ModuleType) -> None:
