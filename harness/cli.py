@@ -59,7 +59,7 @@ def _commands() -> None:
 
 TemplateOption = Annotated[
     Path | None,
-    typer.Option(help="a CloudFormation template to deploy instead of deploy/template.yaml"),
+    typer.Option(help="a CloudFormation or SAM template to deploy instead of deploy/template.yaml"),
 ]
 HandlerOption = Annotated[
     str | None, typer.Option(help="fire your handler (package.module.function) instead of ours")
@@ -155,6 +155,20 @@ def run_command(
         ),
     ] = None,
     template: TemplateOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="load DIR/dynamodb/<table>.jsonl, DIR/s3/<bucket>/<key> and DIR/secrets/<name>"
+            " after the deploy, before the first occurrence"
+        ),
+    ] = None,
+    check: Annotated[
+        str | None,
+        typer.Option(
+            help="your verdict on the run: package.module:function, called with the report"
+            " dir; an AssertionError fails the run (exit 1)"
+        ),
+    ] = None,
 ) -> None:
     """Fire the scheduled function at every occurrence in virtual time and report."""
     console = Console(stderr=True)
@@ -184,6 +198,8 @@ def run_command(
         code_dir=code_dir,
         function_timeout=function_timeout,
         template=template,
+        data=data,
+        check=check,
         start_date=_instant(start_date, "--start-date") if start_date else None,
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )
@@ -198,6 +214,10 @@ def run_command(
             file=sys.stderr,
         )
         raise typer.Exit(143 if stopped["signal"] == "SIGTERM" else 130)
+    verdict = result.report.get("check")
+    if verdict and not verdict["held"]:
+        print(f"harness: {verdict['name']} failed: {verdict['detail']}", file=sys.stderr)
+        raise typer.Exit(1)
 
 
 @app.command("deploy")

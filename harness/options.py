@@ -3,6 +3,7 @@ input is one line and exit 2 (AWS's own bounds and words where AWS has them)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,8 +12,9 @@ from mock_api import FaultPlan
 
 from .clock import in_range
 from .delivery.policy import check_delivery_settings
-from .deploy import check_function
+from .deploy import DeployedStack, check_data_dir, check_function
 from .errors import BadInput
+from .report.checks import check_spec
 from .runtime import check_executor
 
 DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -51,7 +53,10 @@ class RunOptions:
     handler: str | None = None
     code_dir: Path | None = None
     function_timeout: int | None = None  # seconds, as deployed (1 to 900)
-    template: Path | None = None  # a CloudFormation template; None: deploy/template.yaml
+    template: Path | None = None  # CloudFormation or SAM; None: deploy/template.yaml
+    data: Path | None = None  # what the stack holds before the first occurrence
+    before_firing: Callable[[DeployedStack], None] | None = None  # after deploy and data
+    check: str | None = None  # MOD:FUNC, the user's verdict on the run
 
 
 def check_options(options: RunOptions) -> None:
@@ -69,7 +74,9 @@ def check_options(options: RunOptions) -> None:
         options.start + timedelta(days=options.days)
     except OverflowError:
         raise BadInput("--start plus --days runs past the year 9999") from None
-    check_function(options.handler, options.code_dir, options.function_timeout)
+    check_function(options.handler, options.code_dir, options.function_timeout, options.template)
+    check_data_dir(options.data)
+    check_spec(options.check)
     if not 1 <= options.changes_per_day <= MAX_CHANGES_PER_DAY:
         raise BadInput(f"--changes-per-day must be 1 to {MAX_CHANGES_PER_DAY:,}")
     check_delivery_settings(

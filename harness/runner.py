@@ -39,7 +39,14 @@ from .delivery.deployed import DeployedDelivery, complete_schedule
 from .delivery.payloads import check_scheduler_input, execution_result, payload_source
 from .delivery.policy import delivery_knob, fault_plan_for
 from .delivery.queues import queued_messages, send_dead_letters
-from .deploy import Deployed, StackSpec, provision
+from .deploy import (
+    HANDLER,
+    Deployed,
+    SeedData,
+    StackSpec,
+    prepare_stack,
+    provision,
+)
 from .errors import BadInput, Terminated, raise_if_stopped
 from .latency import LatencyModel, load_latency
 from .options import DEFAULT_START, RunOptions, check_options
@@ -47,6 +54,7 @@ from .report import (
     AlarmSpec,
     Fire,
     build_page,
+    dump_buckets,
     dump_table,
     fault_summary,
     fire_of,
@@ -64,6 +72,7 @@ from .report import (
     write_logs,
     write_report,
 )
+from .report.checks import Check, import_check, run_check
 from .runtime import FunctionSpec, executor_for, function_runtime, seeded_uuid
 from .runtime.virtual_time import with_real_clocks
 from .schedules import Schedule
@@ -189,6 +198,14 @@ class _Provisioned:
     config: DeliveryConfig  # as deployed, with the run's delivery knobs
     function: FunctionSpec
     runtime_environment: dict[str, str]
+    seeded: SeedData | None  # what --data put in
+    check: Check | None  # --check, imported
+
+    def ours(self, fires: list[Fire]) -> bool:
+        """The reference sync fires (itself, or wrapped: its fires carry sync ids) on a
+        stack with its tables: the sync's own rows (ground truth) apply."""
+        synced = self.function.handler == HANDLER or any(f.sync_id for f in fires)
+        return "RecordsTable" in self.deployed.stack.outputs and synced
 
     @property
     def setup(self) -> DeployedDelivery:
@@ -222,6 +239,7 @@ def _provision(
         deployed = provision(
             backend, p.spec, schedule=p.schedule, api_url=api.url, api_token=p.token
         )
+        seeded = prepare_stack(backend, deployed, options.data, options.before_firing)
         # The function's AWS calls go through the fault proxy when there are AWS rules.
         proxy = (
             services.enter_context(
@@ -243,6 +261,9 @@ def _provision(
     runtime_environment = backend.environment()
     if proxy is not None:
         runtime_environment["AWS_ENDPOINT_URL"] = proxy.url
+    function = setup.function_spec(
+        options.environment, options.code_dir or deployed.code_dir_of_target()
+    )
     return _Provisioned(
         backend=backend,
         api_app=api_app,
@@ -256,8 +277,10 @@ def _provision(
             duplicate_rate=delivery_knob(options.duplicate_rate, plan, "duplicate_rate"),
             handoff_error_rate=delivery_knob(None, plan, "handoff_error_rate"),
         ),
-        function=setup.function_spec(options.environment, options.code_dir),
+        function=function,
         runtime_environment=runtime_environment,
+        seeded=seeded,
+        check=import_check(options.check, function.code_dir, options.template),
     )
 
 
@@ -357,6 +380,7 @@ class _Collected:
     fault_stats: list[dict[str, Any]]
     aws_stats: list[dict[str, Any]]
     tables: dict[str, list[dict[str, Any]]]
+    buckets: dict[str, dict[str, Any]]  # bucket -> objects, bytes, dumped
     interrupted: dict[str, Any] | None
 
 
@@ -395,6 +419,7 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
             )
             for table, key in backend.tables().items()
         },
+        buckets=dump_buckets(backend.client("s3"), p.report_dir / "buckets"),
         interrupted=f.interrupted,
     )
 
@@ -404,7 +429,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
     if c.interrupted:  # the report covers what ran
         stopped = datetime.fromisoformat(c.interrupted["at"].replace("Z", "+00:00"))
         end = min(end, max(options.start, stopped))
-    records_table = s.records_table
+    records_table, ours = s.records_table, s.ours(c.fires)
     virtual = (end - options.start).total_seconds()
     report: dict[str, Any] = {
         "schedule": s.schedule.text,  # as deployed: a user's template may set its own
@@ -431,16 +456,24 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         "alarms_not_evaluated": c.alarm_warnings,
         **monitoring(c.fires, p.report_dir / "logs.jsonl", c.alarm_specs, options.start, end),
         "tables": {
-            name: record_stats(items) if name == records_table else {"items": len(items)}
+            name: record_stats(items) if name == records_table and ours else {"items": len(items)}
             for name, items in c.tables.items()
         },
-        "truth": truth_of(p.dataset, c.tables, records_table, s.sync_table, end),
-        "quarantine": quarantine_in(c.tables, s.sync_table),
+        "buckets": c.buckets,
+        "data": s.seeded.to_report() if s.seeded else None,
+        # The sync's own rows: ground truth against the API, and its quarantine.
+        "truth": truth_of(p.dataset, c.tables, records_table, s.sync_table, end) if ours else None,
+        "quarantine": quarantine_in(c.tables, s.sync_table) if ours else None,
         "fires": [asdict(fire) for fire in c.fires],
     }
     write_journal(c.journal, p.report_dir / "journal.jsonl")
     write_journal(c.aws_journal, p.report_dir / "aws_journal.jsonl")
     path = write_report(report, p.report_dir)
+    if s.check is not None and options.check is not None:  # it reads what the run wrote
+        verdict = run_check(options.check, s.check, p.report_dir)
+        report["invariants"].append(verdict.to_dict())
+        report["check"] = verdict.to_dict()
+        write_report(report, p.report_dir)
     build_page(p.report_dir)
     return RunResult(
         report=report,

@@ -26,6 +26,7 @@ from mock_api.documents import DocumentError, check_yaml
 from ..errors import BadInput
 
 MAX_TEMPLATE_BYTES = 1_000_000  # CloudFormation's limit for a template in S3
+SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 
 try:  # libyaml's parser, which PyYAML's wheels carry
     from yaml import CSafeLoader as _FastLoader
@@ -103,12 +104,13 @@ class Template:
             raise TemplateError(f"{path}{line}: not valid YAML or JSON: {reason}") from None
         if not isinstance(body, dict) or not isinstance(body.get("Resources"), dict):
             raise TemplateError(f"{path}: a template needs a Resources mapping")
-        if "Transform" in body:
-            raise TemplateError(
-                f"{path}: Transform {body['Transform']!r} is not expanded here; deploy a"
-                " plain CloudFormation template (sam build && sam package give one)"
-            )
+        _check_transform(path, body.get("Transform"))
         return cls(path, text, body)
+
+    @property
+    def is_sam(self) -> bool:
+        transform = self.body.get("Transform")
+        return SAM_TRANSFORM in (transform if isinstance(transform, list) else [transform])
 
     @property
     def parameters(self) -> dict[str, dict[str, Any]]:
@@ -144,6 +146,19 @@ def _load(path: Path, mtime_ns: int, size: int) -> Template:
     return Template.parse(path)
 
 
+def _check_transform(path: Path, transform: Any) -> None:
+    """Only the SAM transform is expanded here; any other macro needs CloudFormation."""
+    if transform is None:
+        return
+    names = transform if isinstance(transform, list) else [transform]
+    others = [str(name) for name in names if name != SAM_TRANSFORM]
+    if others:
+        raise TemplateError(
+            f"{path}: Transform {', '.join(others)} is a macro the embedded deploy cannot"
+            f" run; only {SAM_TRANSFORM} is expanded here"
+        )
+
+
 def _check_parameter(path: Path, name: str, declaration: dict[str, Any], value: str) -> None:
     allowed = declaration.get("AllowedValues")
     if allowed is not None and value not in [str(a) for a in allowed]:
@@ -169,7 +184,7 @@ class Stack:
     account: str
     region: str
     refs: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    attributes: dict[str, Mapping[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._conditions: dict[str, bool] = {}

@@ -13,20 +13,28 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError, ParamValidationError
+from botocore.exceptions import ClientError
 
 from .cloudformation import Stack, TemplateError
+from .moto_models import (
+    NOTHING_TO_CREATE,
+    add_aws_managed_policy,
+    create_with_model,
+    model_types,
+)
+
+TYPES_PAGE = "docs/resource-types.md"
 
 
 @dataclass(frozen=True)
 class Created:
     ref: str  # what `Ref` answers
-    attributes: dict[str, str]  # what `Fn::GetAtt` answers
+    attributes: Mapping[str, str]  # what `Fn::GetAtt` answers
 
 
 @dataclass(frozen=True)
@@ -44,28 +52,49 @@ def deploy_embedded(backend: Any, stack: Stack) -> list[StackResource]:
     created = []
     for logical in stack.included():
         kind = stack.template.resources[logical]["Type"]
-        creator = CREATORS.get(kind)
-        if creator is None:
-            raise TemplateError(
-                f"{stack.where(logical)} is a {kind}, which the embedded deploy does not"
-                f" create; it creates {', '.join(sorted(CREATORS))}"
-            )
         properties = stack.properties(logical)
         try:
-            result = creator(backend, stack, logical, properties)
+            result = _create(backend, stack, logical, kind, properties)
+        except TemplateError:
+            raise
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise TemplateError(
                 f"{stack.where(logical)} ({kind}) failed: {error.get('Code')}:"
                 f" {error.get('Message')}"
             ) from None
-        except (ParamValidationError, KeyError, TypeError, ValueError) as exc:
-            reason = str(exc).replace("\n", " ")
+        except KeyError as exc:  # a property the resource cannot do without
+            raise TemplateError(
+                f"{stack.where(logical)} ({kind}) needs the property {exc.args[0]}"
+            ) from None
+        except Exception as exc:  # moto's models raise their own classes
+            reason = " ".join(str(exc).split()) or type(exc).__name__
             raise TemplateError(f"{stack.where(logical)} ({kind}): {reason}") from None
         stack.refs[logical] = result.ref
         stack.attributes[logical] = result.attributes
         created.append(StackResource(logical, kind, result.ref))
     return created
+
+
+def _create(
+    backend: Any, stack: Stack, logical: str, kind: str, properties: dict[str, Any]
+) -> Created:
+    """Our creator for the type, else moto's CloudFormation model of it."""
+    creator = CREATORS.get(kind)
+    if creator is not None:
+        return creator(backend, stack, logical, properties)
+    if kind in NOTHING_TO_CREATE:
+        return Created(physical_name(stack, logical), {})
+    if kind in model_types():
+        ref, attributes = create_with_model(
+            stack, logical, kind, properties, physical_name(stack, logical)
+        )
+        return Created(ref, attributes)
+    raise TemplateError(
+        f"{stack.where(logical)} is a {kind}, which neither the embedded deploy nor moto's"
+        f" CloudFormation creates (the types it does: {TYPES_PAGE}); deploy it with"
+        " --target localstack, or leave it out of the local run with a Condition"
+    )
 
 
 def physical_name(stack: Stack, logical: str, limit: int = 64) -> str:
@@ -192,12 +221,14 @@ def _role(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
             request[key] = p[key]
     role = iam.create_role(**request)["Role"]
     for policy in p.get("Policies", []):
+        # IAM takes a document without a Version (as 2008-10-17, which SAM's policy
+        # templates rely on); moto refuses one, so it is given the current version.
+        document = {"Version": "2012-10-17", **policy["PolicyDocument"]}
         iam.put_role_policy(
-            RoleName=name,
-            PolicyName=policy["PolicyName"],
-            PolicyDocument=json.dumps(policy["PolicyDocument"]),
+            RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(document)
         )
     for arn in p.get("ManagedPolicyArns", []):
+        add_aws_managed_policy(stack.account, arn)
         iam.attach_role_policy(RoleName=name, PolicyArn=arn)
     return Created(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
 

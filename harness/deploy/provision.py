@@ -133,18 +133,24 @@ class StackSpec:
 
 
 def check_function(
-    handler: str | None, code_dir: Path | None, timeout_seconds: int | None = None
+    handler: str | None,
+    code_dir: Path | None,
+    timeout_seconds: int | None = None,
+    template: Path | None = None,
 ) -> None:
-    """A user's function is a handler in a code directory that exists; a timeout is
-    within Lambda's limits."""
+    """A user's function is a handler in a code directory that exists (or what their
+    template says); a timeout is within Lambda's limits."""
     if timeout_seconds is not None and not 1 <= timeout_seconds <= 900:
         raise BadInput(
             f"--function-timeout must be 1 to 900 seconds (Lambda's limits), got {timeout_seconds}"
         )
     if code_dir is not None and not code_dir.is_dir():
         raise BadInput(f"--code-dir {str(code_dir)!r} is not a directory")
-    if code_dir is not None and handler is None:
-        raise BadInput("--code-dir goes with --handler: name the handler in that directory")
+    if code_dir is not None and handler is None and template is None:
+        raise BadInput(
+            "--code-dir goes with --handler (name the handler in that directory) or with"
+            " --template (whose function names it)"
+        )
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,12 @@ class Deployed:
 
     def function(self, overrides: Mapping[str, str] | None = None) -> FunctionSpec:
         """What an executor needs to run the deployed function, with variables overridden."""
-        return self.delivery.function_spec(overrides)
+        return self.delivery.function_spec(overrides, self.code_dir_of_target())
+
+    def code_dir_of_target(self) -> Path | None:
+        """Where the fired function's code lives when its template says (a SAM CodeUri)."""
+        function = self.delivery.function
+        return self.stack.code_dirs.get(function.name) if function is not None else None
 
 
 def _or(value: int | None, default: int) -> int:

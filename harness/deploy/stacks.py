@@ -18,8 +18,10 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ..delivery.deployed import DeployedDelivery, read_rule, read_schedule
 from ..errors import BadInput
+from . import sam
 from .cloudformation import Template, TemplateError
 from .embedded_stack import StackResource, deploy_embedded
+from .package import build_function_zip
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "template.yaml"
 DEFAULT_STACK = "scheduled-sync"
@@ -34,6 +36,8 @@ class StackDeployment:
     target: str
     resources: list[StackResource]
     outputs: dict[str, str] = field(default_factory=dict)
+    # A SAM function's local CodeUri directory, by the function's physical name.
+    code_dirs: dict[str, Path] = field(default_factory=dict)
 
     def of_type(self, kind: str) -> list[str]:
         return [r.physical_id for r in self.resources if r.type == kind]
@@ -98,11 +102,34 @@ def deploy_to_embedded(
 ) -> StackDeployment:
     """Deploy to the embedded AWS (or anything that answers its service APIs)."""
     bucket = f"harness-artifacts-{backend.account}-{backend.region}"
-    key = upload_code(backend.client("s3"), bucket, code, create=True, region=backend.region)
+    s3 = backend.client("s3")
+    key = upload_code(s3, bucket, code, create=True, region=backend.region)
     values = template.parameter_values({**parameters, "CodeBucket": bucket, "CodeKey": key})
+    template, code_dirs = expand_sam(template, values, s3, bucket, region=backend.region)
     stack = template.stack(stack_name, values, backend.account, backend.region)
     resources = deploy_embedded(backend, stack)
-    return StackDeployment(stack_name, "embedded", resources, stack.outputs())
+    return StackDeployment(
+        stack_name, "embedded", resources, stack.outputs(), _by_physical(resources, code_dirs)
+    )
+
+
+def expand_sam(
+    template: Template, values: dict[str, str], s3: Any, bucket: str, *, region: str
+) -> tuple[Template, dict[str, Path]]:
+    """A SAM template as plain CloudFormation, its local code zipped into `bucket`; any
+    other template as it is."""
+    if not template.is_sam:
+        return template, {}
+
+    def upload(directory: Path) -> tuple[str, str]:
+        zipped = build_function_zip(directory, base=directory)
+        return bucket, upload_code(s3, bucket, zipped, create=False, region=region)
+
+    return sam.expand(template, values, region=region, upload=upload)
+
+
+def _by_physical(resources: list[StackResource], code_dirs: dict[str, Path]) -> dict[str, Path]:
+    return {r.physical_id: code_dirs[r.logical_id] for r in resources if r.logical_id in code_dirs}
 
 
 def deploy_with_cloudformation(
@@ -119,9 +146,13 @@ def deploy_with_cloudformation(
     wait_seconds: int = 600,
 ) -> StackDeployment:
     """Create or update the stack through CloudFormation (LocalStack, AWS) and wait."""
-    key = upload_code(clients.client("s3"), bucket, code, create=create_bucket, region=region)
+    s3 = clients.client("s3")
+    key = upload_code(s3, bucket, code, create=create_bucket, region=region)
     given = {**parameters, "CodeBucket": bucket, "CodeKey": key}
     values = template.parameter_values(given)  # checked here: one line, not a stack event
+    # Expanded here as for the embedded AWS: the same resources everywhere, and local
+    # CodeUri directories packaged (what `sam package` would do).
+    template, _ = expand_sam(template, values, s3, bucket, region=region)
     cfn = clients.client("cloudformation")
     request = {
         "StackName": stack_name,

@@ -86,7 +86,7 @@ def prepare(options: DeployOptions) -> tuple[Template, dict[str, str], bytes]:
         if options.target == "aws":
             raise BadInput("--target aws needs --api-token: the external API's bearer token")
         token = "local-dev-token"
-    check_function(options.handler, options.code_dir)
+    check_function(options.handler, options.code_dir, template=options.template)
     spec = StackSpec(
         template=options.template or StackSpec().template,
         handler=options.handler or StackSpec().handler,

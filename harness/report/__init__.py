@@ -4,6 +4,7 @@ terminal and the page (report.html)."""
 
 from .alarms import AlarmSpec, evaluate, monitoring, read_alarms
 from .document import (
+    dump_buckets,
     dump_table,
     fault_summary,
     plain,
@@ -27,6 +28,7 @@ __all__ = [
     "TruthCheck",
     "build_page",
     "check_records",
+    "dump_buckets",
     "dump_table",
     "evaluate",
     "fault_summary",

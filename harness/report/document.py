@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,6 +25,7 @@ from ..runtime.base import InvocationResult
 from ..runtime.lambda_logging import is_json_object, iso_ms
 
 _deserializer = TypeDeserializer()
+MAX_DUMPED_OBJECTS = 10_000  # a bucket's objects written to buckets/; the rest are counted
 
 
 def plain(value: Any) -> Any:
@@ -50,6 +52,31 @@ def dump_table(raw_items: list[dict[str, Any]], key: str, path: Path) -> list[di
         for item in items:
             out.write(json.dumps(item, sort_keys=True) + "\n")
     return items
+
+
+def dump_buckets(s3: Any, directory: Path) -> dict[str, dict[str, Any]]:
+    """Write every object of every bucket (but the deploy's own, of function zips) under
+    `directory/<bucket>/<key>`, leaving out keys that would climb out of it; each
+    bucket's object count and bytes."""
+    names = sorted(str(b["Name"]) for b in s3.list_buckets().get("Buckets", []))
+    stats: dict[str, dict[str, Any]] = {}
+    for bucket in (n for n in names if not n.startswith("harness-artifacts-")):
+        root = directory / bucket
+        objects = written = size = 0
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for entry in page.get("Contents", []):
+                objects += 1
+                size += int(entry.get("Size", 0))
+                key = str(entry["Key"])
+                parts = key.split("/")
+                if written >= MAX_DUMPED_OBJECTS or any(p in ("", ".", "..") for p in parts):
+                    continue
+                target = root.joinpath(*parts)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                written += 1
+        stats[bucket] = {"objects": objects, "bytes": size, "dumped": written}
+    return stats
 
 
 def fault_summary(source: str, rules: list[dict[str, Any]], journal: list[Entry]) -> dict[str, Any]:
@@ -115,9 +142,9 @@ def prepare_report_dir(path: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         raise BadInput(f"report dir {str(path)!r} is not writable: {exc.strerror or exc}") from None
-    tables = path / "tables"
-    for target in [*(path / name for name in OUTPUT_FILES), tables]:
-        wanted_dir = target is tables
+    tables, buckets = path / "tables", path / "buckets"
+    for target in [*(path / name for name in OUTPUT_FILES), tables, buckets]:
+        wanted_dir = target in (tables, buckets)
         if target.exists() and target.is_dir() != wanted_dir:
             kind = "a directory" if target.is_dir() else "a file"
             raise BadInput(
@@ -131,6 +158,8 @@ def prepare_report_dir(path: Path) -> Path:
         if earlier_run and tables.is_dir():  # the tables dumps of that run, and only them
             for dump in tables.glob("*.jsonl"):
                 dump.unlink()
+        if earlier_run and buckets.is_dir():
+            shutil.rmtree(buckets)
     except OSError as exc:
         raise BadInput(f"report dir {str(path)!r}: cannot clear the earlier run: {exc}") from None
     return path

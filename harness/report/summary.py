@@ -56,14 +56,18 @@ def summary_table(report: dict[str, Any]) -> Table:
     )
     for kind, (count, example) in failed_attempts(report).items():
         table.add_row(f"[red]failed: {kind}[/]", f"{count} x, e.g. {example}")
-    table.add_row("records processed", str(t["records_processed"]))
+    if report.get("truth") is not None:  # the reference sync's count
+        table.add_row("records processed", str(t["records_processed"]))
+    data = report.get("data")
+    if data:
+        table.add_row("data loaded", _data_line(data))
     for key, label, unit in (
         ("faults", "external API", "requests"),
         ("aws_faults", "AWS", "calls"),
     ):
         faults = report.get(key)
-        if not faults or (key == "aws_faults" and not faults["rules"]):
-            continue
+        if not faults or (not faults["rules"] and (key == "aws_faults" or not faults["requests"])):
+            continue  # no rules, and (for the API) a function that never called it
         applied = ", ".join(f"{name} {n}" for name, n in list(faults["by_fault"].items())[:6])
         table.add_row(
             label,
@@ -75,6 +79,8 @@ def summary_table(report: dict[str, Any]) -> Table:
     for name, stats in report["tables"].items():
         detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")
         table.add_row(f"table {name}", detail)
+    for name, stats in (report.get("buckets") or {}).items():
+        table.add_row(f"bucket {name}", f"objects {stats['objects']}, bytes {stats['bytes']:,}")
     for invariant in report.get("invariants", []):
         mark = "[green]held[/]" if invariant["held"] else "[red]BROKEN[/]"
         table.add_row(invariant["name"], f"{mark}: {invariant['detail']}")
@@ -95,6 +101,13 @@ def summary_table(report: dict[str, Any]) -> Table:
         f" harness {timing['harness_share']:.0%}",
     )
     return table
+
+
+def _data_line(data: dict[str, Any]) -> str:
+    parts = [f"{n} items in {table}" for table, n in data["items"].items()]
+    parts += [f"{n} objects in {bucket}" for bucket, n in data["objects"].items()]
+    parts += [f"secret {name}" for name in data["secrets"]]
+    return ", ".join(parts) or "nothing"
 
 
 def _alarm_line(alarm: dict[str, Any]) -> str:

@@ -188,9 +188,10 @@ def test_harness_run_drives_a_users_template(tmp_path: Path) -> None:
         ("Resources: [", "not valid YAML or JSON"),
         ("Parameters: {}\n", "needs a Resources mapping"),
         (
-            "Resources:\n  Q:\n    Type: AWS::EC2::Instance\n",
-            "Q is a AWS::EC2::Instance, which the embedded deploy does not create",
+            "Resources:\n  Q:\n    Type: AWS::Nowhere::Thing\n",
+            "Q is a AWS::Nowhere::Thing, which neither the embedded deploy nor moto's",
         ),
+        ("Resources:\n  Q:\n    Type: AWS::EC2::Instance\n", "needs the property ImageId"),
         (
             "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n"
             "      QueueName: !Ref Nowhere\n",
@@ -200,7 +201,17 @@ def test_harness_run_drives_a_users_template(tmp_path: Path) -> None:
             "Parameters:\n  Size:\n    Type: Number\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n",
             "parameter Size needs a value",
         ),
-        ("Transform: AWS::Serverless-2016-10-31\nResources: {}\n", "is not expanded here"),
+        ("Transform: AWS::Include\nResources: {}\n", "is a macro the embedded deploy cannot"),
+        (
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n"
+            "    Type: AWS::Serverless::Function\n    Properties: {CodeUri: nowhere/}\n",
+            "F CodeUri 'nowhere/' is not a directory",
+        ),
+        (
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n"
+            "    Type: AWS::Serverless::Function\n    Properties: {InlineCode: x}\n",
+            "not a valid SAM template",
+        ),
     ],
 )
 def test_a_template_mistake_is_one_line_and_exit_2(tmp_path: Path, body: str, message: str) -> None:

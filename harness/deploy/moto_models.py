@@ -1,0 +1,100 @@
+"""The resource types the embedded deploy creates through moto's own CloudFormation models.
+
+The types a scheduled function's stack is made of have creators of their own
+(`embedded_stack.CREATORS`: the service API call CloudFormation's handler makes). Every
+other type moto's CloudFormation knows (SNS topics, KMS keys, SSM parameters, EC2
+instances, Step Functions...) is created by moto's model for it, in the embedded AWS's
+own process, with the properties already resolved: what `Ref` and `Fn::GetAtt` answer
+is what moto's CloudFormation would answer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .cloudformation import Stack
+
+# Types moto's CloudFormation takes but leaves uncreated: nothing to do, and nothing to Ref.
+NOTHING_TO_CREATE = frozenset(
+    {"AWS::CloudFormation::WaitCondition", "AWS::CloudFormation::WaitConditionHandle"}
+)
+
+
+@functools.cache
+def model_types() -> dict[str, Any]:
+    """Every type moto's CloudFormation models (importing them takes about a second, so
+    only a template that needs one pays it)."""
+    from moto.cloudformation.parsing import get_model_map
+
+    return dict(get_model_map())
+
+
+class ModelAttributes(Mapping[str, str]):
+    """`Fn::GetAtt` of a moto model, asked for when a template needs it."""
+
+    def __init__(self, resource: Any) -> None:
+        self._resource = resource
+
+    def __getitem__(self, name: str) -> str:
+        if not self._resource.has_cfn_attr(name):
+            raise KeyError(name)
+        return str(self._resource.get_cfn_attribute(name))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and bool(self._resource.has_cfn_attr(name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())  # moto models do not list their attributes
+
+    def __len__(self) -> int:
+        return 0
+
+
+def create_with_model(
+    stack: Stack, logical: str, kind: str, properties: dict[str, Any], name: str
+) -> tuple[str, Mapping[str, str]]:
+    """Create one resource with moto's model: (what Ref answers, its attributes)."""
+    model = model_types()[kind]
+    name_property = model.cloudformation_name_type()
+    physical = properties.get(name_property, name) if name_property else name
+    resource = model.create_from_cloudformation_json(
+        physical,
+        {"Type": kind, "Properties": properties},
+        stack.account,
+        stack.region,
+        LogicalId=logical,
+        StackId=stack.pseudo["AWS::StackId"],
+        ResourceType=kind,
+    )
+    return str(resource.physical_resource_id), ModelAttributes(resource)
+
+
+def add_aws_managed_policy(account: str, arn: str) -> None:
+    """Make an AWS managed policy attachable. moto's IAM knows AWS's managed policies
+    but loads none of them unless asked to load all (a second per backend); a role that
+    attaches one (every SAM function attaches AWSLambdaBasicExecutionRole) gets it here,
+    from the same published list."""
+    prefix = "arn:aws:iam::aws:policy"
+    if not arn.startswith(prefix + "/"):
+        return
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    iam = iam_backends[account]["global"]
+    if arn in iam.managed_policies:
+        return
+    name = arn.rsplit("/", 1)[-1]
+    data = aws_managed_policies().get(name)
+    if data is not None and f"{prefix}{data.get('Path', '/')}{name}" == arn:
+        iam.managed_policies[arn] = AWSManagedPolicy.from_data(name, account, "global", data)
+
+
+@functools.cache
+def aws_managed_policies() -> dict[str, Any]:
+    import json
+
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    policies: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return policies

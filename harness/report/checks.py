@@ -1,0 +1,71 @@
+"""`--check MOD:FUNC`: the user's own verdict on a run.
+
+The function is imported from the function's code directory (or the template's, or the
+current one) and called with the run's report directory once everything is written. It
+raises AssertionError with a message when the run is wrong; its verdict is an invariant
+row like the harness's own, and the run exits 1 with the message as one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from ..delivery.accounting import Invariant
+from ..errors import BadInput
+
+_SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+Check = Callable[[Path], object]
+
+
+def check_spec(spec: str | None) -> None:
+    if spec is not None and (len(spec) > 256 or not _SPEC.match(spec)):
+        shown = spec if len(spec) <= 80 else spec[:77] + "..."
+        raise BadInput(f"--check {shown!r} must look like package.module:function")
+
+
+def load_check(spec: str, search: Iterable[Path]) -> Check:
+    """The function `spec` names, imported with `search` first on the path."""
+    check_spec(spec)
+    module_name, _, function_name = spec.partition(":")
+    added = [str(p.resolve()) for p in search if p.is_dir()]
+    sys.path[:0] = [p for p in added if p not in sys.path]
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or the module's own code failing
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise BadInput(f"--check {spec}: cannot import {module_name} ({reason})") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise BadInput(f"--check {spec}: {module_name} has no function {function_name}")
+    return function  # type: ignore[no-any-return]
+
+
+def import_check(spec: str | None, code_dir: str | None, template: Path | None) -> Check | None:
+    """`spec` imported before anything fires: from the function's code, the template's
+    directory, or the current one."""
+    if spec is None:
+        return None
+    search = [Path(code_dir)] if code_dir else []
+    if template is not None:
+        search.append(template.resolve().parent)
+    return load_check(spec, [*search, Path.cwd()])
+
+
+def run_check(spec: str, check: Check, report_dir: Path) -> Invariant:
+    """The check's verdict on the run in `report_dir`."""
+    try:
+        check(report_dir)
+    except AssertionError as exc:
+        return Invariant(f"check {spec}", False, _one_line(str(exc)) or "AssertionError")
+    except Exception as exc:  # the check itself broke: the run is not shown to be right
+        return Invariant(f"check {spec}", False, _one_line(f"raised {type(exc).__name__}: {exc}"))
+    return Invariant(f"check {spec}", True, "passed")
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= 500 else line[:497] + "..."
