@@ -169,6 +169,21 @@ def run_command(
             " dir; an AssertionError fails the run (exit 1)"
         ),
     ] = None,
+    api_upstream: Annotated[
+        str | None,
+        typer.Option(
+            help="your external API (URL): the fault rules and journal stand in front of it"
+            " instead of the mock records API"
+        ),
+    ] = None,
+    api_cassette: Annotated[
+        Path | None,
+        typer.Option(help="a vcrpy cassette (YAML) played back as your external API"),
+    ] = None,
+    api_env: Annotated[
+        str,
+        typer.Option(help="the function's variable that holds the external API's URL"),
+    ] = "EXTERNAL_API_URL",
 ) -> None:
     """Fire the scheduled function at every occurrence in virtual time and report."""
     console = Console(stderr=True)
@@ -200,6 +215,9 @@ def run_command(
         template=template,
         data=data,
         check=check,
+        api_upstream=api_upstream,
+        api_cassette=api_cassette,
+        api_env=api_env,
         start_date=_instant(start_date, "--start-date") if start_date else None,
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )

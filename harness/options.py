@@ -3,10 +3,12 @@ input is one line and exit 2 (AWS's own bounds and words where AWS has them)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from mock_api import FaultPlan
 
@@ -57,6 +59,30 @@ class RunOptions:
     data: Path | None = None  # what the stack holds before the first occurrence
     before_firing: Callable[[DeployedStack], None] | None = None  # after deploy and data
     check: str | None = None  # MOD:FUNC, the user's verdict on the run
+    # The external API: the mock records API, unless the user's own (or a cassette) is
+    # put behind the fault engine; the function finds it in `api_env`.
+    api_upstream: str | None = None
+    api_cassette: Path | None = None
+    api_env: str = "EXTERNAL_API_URL"
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,255}$")
+
+
+def check_api(upstream: str | None, cassette: Path | None, env: str) -> None:
+    """An upstream is an http(s) URL, a cassette a file; one or the other."""
+    if upstream is not None and cassette is not None:
+        raise BadInput("give --api-upstream or --api-cassette, not both")
+    if upstream is not None:
+        parts = urlsplit(upstream) if len(upstream) <= 2048 else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            shown = upstream if len(upstream) <= 80 else upstream[:77] + "..."
+            raise BadInput(f"--api-upstream {shown!r} must be an http:// or https:// URL")
+    if cassette is not None and not cassette.is_file():
+        raise BadInput(f"--api-cassette {str(cassette)!r} is not a file")
+    if not _ENV_NAME.match(env):
+        shown = env if len(env) <= 80 else env[:77] + "..."
+        raise BadInput(f"--api-env {shown!r} must be a variable name (letters, digits, _)")
 
 
 def check_options(options: RunOptions) -> None:
@@ -77,6 +103,7 @@ def check_options(options: RunOptions) -> None:
     check_function(options.handler, options.code_dir, options.function_timeout, options.template)
     check_data_dir(options.data)
     check_spec(options.check)
+    check_api(options.api_upstream, options.api_cassette, options.api_env)
     if not 1 <= options.changes_per_day <= MAX_CHANGES_PER_DAY:
         raise BadInput(f"--changes-per-day must be 1 to {MAX_CHANGES_PER_DAY:,}")
     check_delivery_settings(

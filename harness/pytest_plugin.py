@@ -37,6 +37,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="",
     )
     parser.addini(
+        "scheduled_template",
+        "the CloudFormation or SAM template run_schedule deploys, relative to the rootdir;"
+        " the harness's own when unset",
+        default="",
+    )
+    parser.addini(
+        "scheduled_data",
+        "a --data directory loaded after the deploy, relative to the rootdir",
+        default="",
+    )
+    parser.addini(
         "scheduled_code_dir",
         "directory holding the handler's code (its deployment package root), relative to"
         " the rootdir",
@@ -87,10 +98,19 @@ def scheduled_function(request: pytest.FixtureRequest) -> ScheduledFunction:
     handler with its own environment, or set the ini options."""
     from .testing import ScheduledFunction
 
-    handler = str(request.config.getini("scheduled_handler") or "") or None
-    code_dir = str(request.config.getini("scheduled_code_dir") or "")
     root = Path(str(request.config.rootpath))
-    return ScheduledFunction(handler=handler, code_dir=root / code_dir if code_dir else None)
+
+    def path(option: str) -> Path | None:
+        value = str(request.config.getini(option) or "")
+        return root / value if value else None
+
+    handler = str(request.config.getini("scheduled_handler") or "") or None
+    return ScheduledFunction(
+        handler=handler,
+        code_dir=path("scheduled_code_dir"),
+        template=path("scheduled_template"),
+        data=path("scheduled_data"),
+    )
 
 
 @pytest.fixture
@@ -106,7 +126,7 @@ def run_schedule(
     the function by the schedule on the virtual clock, with the faults added so far,
     and returns a ScheduleReport. A fault rule that never applied fails the test
     (pass `require_faults=False` when that is the point)."""
-    from .testing import FaultsNotApplied, ScenarioRunner
+    from .testing import CheckFailed, FaultsNotApplied, ScenarioRunner
 
     runner = ScenarioRunner(harness_backend, tmp_path)
 
@@ -117,7 +137,7 @@ def run_schedule(
         options.setdefault("clock", virtual_clock)
         try:
             return runner.run(schedule, **options)
-        except FaultsNotApplied as exc:
+        except (FaultsNotApplied, CheckFailed) as exc:
             pytest.fail(str(exc), pytrace=False)
 
     return run_schedule

@@ -24,6 +24,7 @@ from fastapi import FastAPI
 from rich.console import Console
 
 from mock_api import BackgroundServer, Dataset, Entry, FaultPlan, create_app
+from mock_api.upstream import Upstream, create_upstream_app
 
 from .aws import AwsFaultProxy, EmbeddedBackend
 from .clock import VirtualClock, iso_z
@@ -37,7 +38,7 @@ from .delivery import (
 from .delivery.accounting import Invariant, check_delivery
 from .delivery.deployed import DeployedDelivery, complete_schedule
 from .delivery.payloads import check_scheduler_input, execution_result, payload_source
-from .delivery.policy import delivery_knob, fault_plan_for
+from .delivery.policy import delivery_knob, fault_plan_for, upstream_for
 from .delivery.queues import queued_messages, send_dead_letters
 from .deploy import (
     HANDLER,
@@ -93,6 +94,7 @@ class RunResult:
     fires: list[Fire]
     queued: list[tuple[str, str, dict[str, str]]]  # (queue ARN, body, attributes) at the end
     api_token: str  # the secret the function fetched: for checking it never leaks
+    resources: dict[str, str]  # the stack's logical ids -> physical ids
 
 
 def run(
@@ -132,6 +134,7 @@ class _Prepared:
     rng: random.Random  # event and request ids
     delivery_rng: random.Random  # the delivery's dice: duplicates, hand-off errors
     latency: LatencyModel
+    upstream: Upstream | None  # the user's API (or cassette) behind the fault engine
 
 
 def _prepare(options: RunOptions) -> _Prepared:
@@ -181,6 +184,7 @@ def _prepare(options: RunOptions) -> _Prepared:
         rng=rng,
         delivery_rng=random.Random(f"{options.seed}:delivery"),
         latency=load_latency(options.latency, options.seed),
+        upstream=upstream_for(options.api_upstream, options.api_cassette, plan),
     )
 
 
@@ -234,7 +238,13 @@ def _provision(
             backend = services.enter_context(EmbeddedBackend())
         else:
             backend.reset()
-        api_app = create_app(p.dataset, token=p.token, clock=clock, faults=plan, seed=options.seed)
+        api_app = (
+            create_app(p.dataset, token=p.token, clock=clock, faults=plan, seed=options.seed)
+            if p.upstream is None
+            else create_upstream_app(
+                p.upstream, clock=clock, faults=plan, seed=options.seed, origin=options.start
+            )
+        )
         api = services.enter_context(BackgroundServer(api_app))
         deployed = provision(
             backend, p.spec, schedule=p.schedule, api_url=api.url, api_token=p.token
@@ -261,9 +271,10 @@ def _provision(
     runtime_environment = backend.environment()
     if proxy is not None:
         runtime_environment["AWS_ENDPOINT_URL"] = proxy.url
-    function = setup.function_spec(
-        options.environment, options.code_dir or deployed.code_dir_of_target()
-    )
+    # The user's API behind the fault engine: the function finds it in --api-env.
+    theirs = options.api_upstream or options.api_cassette
+    environment = {**({options.api_env: api.url} if theirs else {}), **options.environment}
+    function = setup.function_spec(environment, options.code_dir or deployed.code_dir_of_target())
     return _Provisioned(
         backend=backend,
         api_app=api_app,
@@ -485,4 +496,5 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         fires=c.fires,
         queued=c.queued,
         api_token=p.token,
+        resources={r.logical_id: r.physical_id for r in s.deployed.stack.resources},
     )

@@ -93,11 +93,16 @@ def fault_plan(api: FaultRules, aws: FaultRules) -> FaultPlan:
 @dataclass(frozen=True)
 class ScheduledFunction:
     """The function `run_schedule` fires: ours (the default), or a user's handler
-    (`package.module.function`) found in `code_dir`, with extra environment variables."""
+    (`package.module.function`) found in `code_dir`, with extra environment variables;
+    or the function of a user's `template` (CloudFormation or SAM), with the stack's
+    seed `data` (as `--data` reads it) and a `check` (`module:function`, as `--check`)."""
 
     handler: str | None = None
     code_dir: Path | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
+    template: Path | None = None
+    data: Path | None = None
+    check: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,10 @@ class DeadLetter:
 
 class FaultsNotApplied(AssertionError):
     """A run's fault rules did not all apply (`require_faults`)."""
+
+
+class CheckFailed(AssertionError):
+    """The user's check (`check=`) found the run wrong: its message."""
 
 
 class ScheduleReport:
@@ -155,11 +164,27 @@ class ScheduleReport:
         return list(self.report.get("warnings", []))
 
     def table(self, name: str) -> list[dict[str, Any]]:
-        """A table's items at the end of the run, as plain JSON, sorted by key."""
+        """A table's items at the end of the run, as plain JSON, sorted by key: by its
+        name, or by its logical id in the template."""
+        name = self.result.resources.get(name, name)
         if name not in self.result.tables:
             known = ", ".join(sorted(self.result.tables)) or "none"
             raise KeyError(f"no table {name!r} at the end of the run (tables: {known})")
         return self.result.tables[name]
+
+    def objects(self, bucket: str) -> dict[str, bytes]:
+        """A bucket's objects at the end of the run (key -> bytes): by its name, or by
+        its logical id in the template."""
+        name = self.result.resources.get(bucket, bucket)
+        root = self.path.parent / "buckets" / name
+        if name not in self.report.get("buckets", {}):
+            known = ", ".join(sorted(self.report.get("buckets", {}))) or "none"
+            raise KeyError(f"no bucket {bucket!r} at the end of the run (buckets: {known})")
+        return {
+            path.relative_to(root).as_posix(): path.read_bytes()
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
+        }
 
     def logs(self) -> list[dict[str, Any]]:
         """Every log line of every invocation (JSON lines as the function wrote them)."""
@@ -265,9 +290,12 @@ class ScenarioRunner:
 
         `options` are RunOptions fields (timezone, executor, retry_attempts,
         async_retry_attempts, reserved_concurrency, duplicate_rate, function_timeout,
-        environment, ...). `faults` (a profile, a rule file, `random`, or a plan) stands
-        instead of the rules in `api_faults` and `aws_faults`, as `harness run --faults`
-        does. With `require_faults`, a fault rule that never applied fails the run
+        environment, template, data, check, api_upstream, api_cassette, api_env, and
+        `before_firing`: a function given the DeployedStack after the deploy and the
+        data, before the first occurrence). A failing `check` raises CheckFailed.
+        `faults` (a profile, a rule file, `random`, or a plan) stands instead of the
+        rules in `api_faults` and `aws_faults`, as `harness run --faults` does. With
+        `require_faults`, a fault rule that never applied fails the run
         (FaultsNotApplied): the test would prove nothing about it.
         """
         function = function or ScheduledFunction()
@@ -289,12 +317,18 @@ class ScenarioRunner:
             handler=function.handler,
             code_dir=function.code_dir,
             environment={**function.environment, **options.pop("environment", {})},
+            template=options.pop("template", function.template),
+            data=options.pop("data", function.data),
+            check=options.pop("check", function.check),
             **options,
         )
         result = run(run_options, backend=self.backend, clock=clock)
         report = ScheduleReport(result)
         if require_faults:
             report.assert_faults_applied()
+        verdict = report.report.get("check")
+        if verdict and not verdict["held"]:
+            raise CheckFailed(f"{verdict['name']} failed: {verdict['detail']}")
         return report
 
 

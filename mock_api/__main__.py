@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import uvicorn
 
-from .app import DEFAULT_TOKEN, EARLIEST, LATEST, create_app
+from .app import DEFAULT_TOKEN, create_app
+from .control import EARLIEST, LATEST
 from .dataset import Dataset
 from .profiles import PROFILES, load_faults
 from .rules import FaultRuleError, windows_over

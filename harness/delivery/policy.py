@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from mock_api import FaultPlan, FaultRuleError, load_faults
+from mock_api.upstream import CassetteUpstream, HttpUpstream, Upstream, check_upstream_plan
 
 from ..errors import BadInput
 
@@ -126,3 +128,15 @@ def fault_plan_for(spec: str | FaultPlan, seed: int) -> FaultPlan:
         return load_faults(spec, seed=seed)
     except FaultRuleError as exc:
         raise BadInput(f"--faults: {exc}") from None
+
+
+def upstream_for(url: str | None, cassette: Path | None, plan: FaultPlan) -> Upstream | None:
+    """`--api-upstream` or `--api-cassette`, checked against the fault plan: what the
+    fault engine stands in front of instead of the mock records API."""
+    if url is None and cassette is None:
+        return None
+    try:
+        check_upstream_plan(plan)
+        return CassetteUpstream(cassette) if cassette is not None else HttpUpstream(str(url))
+    except FaultRuleError as exc:
+        raise BadInput(str(exc)) from None

@@ -24,7 +24,13 @@ from ..runtime.events import scheduled_event
 from ..schedules import Schedule
 from .cloudformation import Template
 from .package import build_function_zip
-from .stacks import DEFAULT_TEMPLATE, StackDeployment, deploy_to_embedded, read_back
+from .stacks import (
+    DEFAULT_TEMPLATE,
+    StackDeployment,
+    deploy_to_embedded,
+    read_back,
+    stack_name_for,
+)
 
 HANDLER = "function.handler.lambda_handler"
 
@@ -206,7 +212,11 @@ def provision(
     """Deploy the spec's template to `backend` and read back what fires the function."""
     template = Template.load(spec.template)
     stack = deploy_to_embedded(
-        backend, template, spec.parameters(schedule, api_url, api_token), spec.code()
+        backend,
+        template,
+        spec.parameters(schedule, api_url, api_token),
+        spec.code(),
+        stack_name=stack_name_for(spec.template),
     )
     kind, name = stack.trigger()
     if kind == "scheduler" and spec.action_after_completion != "NONE":

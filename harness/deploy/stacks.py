@@ -9,6 +9,7 @@ through CloudFormation. Either way the result is the stack's resources and outpu
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +54,16 @@ class StackDeployment:
             f"stack {self.name} has no EventBridge rule or Scheduler schedule to fire;"
             " the template needs an AWS::Events::Rule or AWS::Scheduler::Schedule"
         )
+
+
+def stack_name_for(template: Path) -> str:
+    """The reference stack's name, or a user's template's directory as a stack name
+    (CloudFormation's letters, digits and hyphens), so their resources read as theirs."""
+    if template.resolve() == DEFAULT_TEMPLATE:
+        return DEFAULT_STACK
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", template.resolve().parent.name).strip("-")
+    name = name if name[:1].isalpha() else f"stack-{name}".rstrip("-")
+    return name[:64]
 
 
 def read_back(backend: Any, stack: StackDeployment) -> DeployedDelivery:
