@@ -139,7 +139,8 @@ class _Prepared:
 
 def _prepare(options: RunOptions) -> _Prepared:
     check_options(options)
-    plan = fault_plan_for(options.faults, options.seed)
+    theirs = bool(options.api_upstream or options.api_cassette)  # their API, not the mock's
+    plan = fault_plan_for(options.faults, options.seed, any_api=theirs)
     schedule = Schedule.parse(
         options.schedule,
         timezone=options.timezone,
@@ -272,8 +273,7 @@ def _provision(
     if proxy is not None:
         runtime_environment["AWS_ENDPOINT_URL"] = proxy.url
     # The user's API behind the fault engine: the function finds it in --api-env.
-    theirs = options.api_upstream or options.api_cassette
-    environment = {**({options.api_env: api.url} if theirs else {}), **options.environment}
+    environment = {**({options.api_env: api.url} if p.upstream else {}), **options.environment}
     function = setup.function_spec(environment, options.code_dir or deployed.code_dir_of_target())
     return _Provisioned(
         backend=backend,

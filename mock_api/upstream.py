@@ -189,6 +189,17 @@ def check_upstream_plan(plan: FaultPlan) -> None:
             )
 
 
+def any_path(plan: FaultPlan) -> FaultPlan:
+    """The plan with its rules for the records API's `/records` made to match any path."""
+    rules = [
+        rule.model_copy(update={"match": rule.match.model_copy(update={"path": None})})
+        if rule.match.path == "/records"
+        else rule
+        for rule in plan.rules
+    ]
+    return plan.model_copy(update={"rules": rules})
+
+
 def create_upstream_app(
     upstream: Upstream,
     *,

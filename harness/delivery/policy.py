@@ -12,8 +12,14 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from mock_api import FaultPlan, FaultRuleError, load_faults
-from mock_api.upstream import CassetteUpstream, HttpUpstream, Upstream, check_upstream_plan
+from mock_api import PROFILES, FaultPlan, FaultRuleError, load_faults
+from mock_api.upstream import (
+    CassetteUpstream,
+    HttpUpstream,
+    Upstream,
+    any_path,
+    check_upstream_plan,
+)
 
 from ..errors import BadInput
 
@@ -120,14 +126,17 @@ class AsyncInvokeConfig:
         return min(THROTTLE_BACKOFF_CAP_SECONDS, THROTTLE_BACKOFF_BASE_SECONDS * 2.0 ** (retry - 1))
 
 
-def fault_plan_for(spec: str | FaultPlan, seed: int) -> FaultPlan:
-    """`--faults`: a profile, a rule file, `random` (the seed's plan), or the rules."""
+def fault_plan_for(spec: str | FaultPlan, seed: int, *, any_api: bool = False) -> FaultPlan:
+    """`--faults`: a profile, a rule file, `random` (the seed's plan), or the rules. In
+    front of a user's API (`any_api`), a profile's or random plan's rules, written for
+    the records API's `/records`, apply to every path."""
     if isinstance(spec, FaultPlan):
         return spec
     try:
-        return load_faults(spec, seed=seed)
+        plan = load_faults(spec, seed=seed)
     except FaultRuleError as exc:
         raise BadInput(f"--faults: {exc}") from None
+    return any_path(plan) if any_api and (spec in PROFILES or spec == "random") else plan
 
 
 def upstream_for(url: str | None, cassette: Path | None, plan: FaultPlan) -> Upstream | None:

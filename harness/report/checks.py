@@ -9,6 +9,7 @@ row like the harness's own, and the run exits 1 with the message as one line.
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -28,11 +29,21 @@ def check_spec(spec: str | None) -> None:
 
 
 def load_check(spec: str, search: Iterable[Path]) -> Check:
-    """The function `spec` names, imported with `search` first on the path."""
+    """The function `spec` names, imported from the first of `search` that holds its
+    module (a module of that name imported from elsewhere, another project's
+    `checks`, is put aside first)."""
     check_spec(spec)
     module_name, _, function_name = spec.partition(":")
-    added = [str(p.resolve()) for p in search if p.is_dir()]
-    sys.path[:0] = [p for p in added if p not in sys.path]
+    home = _home_of(module_name, search)
+    if home is not None:
+        if home in sys.path:
+            sys.path.remove(home)
+        sys.path.insert(0, home)
+        top = module_name.split(".")[0]
+        loaded = sys.modules.get(top)
+        if loaded is not None and not str(getattr(loaded, "__file__", "")).startswith(home):
+            for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+                del sys.modules[name]
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # ImportError, or the module's own code failing
@@ -42,6 +53,15 @@ def load_check(spec: str, search: Iterable[Path]) -> Check:
     if not callable(function):
         raise BadInput(f"--check {spec}: {module_name} has no function {function_name}")
     return function  # type: ignore[no-any-return]
+
+
+def _home_of(module_name: str, search: Iterable[Path]) -> str | None:
+    relative = Path(*module_name.split("."))
+    for directory in search:
+        for candidate in (relative.with_suffix(".py"), relative / "__init__.py"):
+            if (directory / candidate).is_file():
+                return os.path.join(str(directory.resolve()), "")
+    return None
 
 
 def import_check(spec: str | None, code_dir: str | None, template: Path | None) -> Check | None:
