@@ -1,11 +1,14 @@
-"""Build a function's deployment zip: its code, and what it imports that the Lambda
-runtime lacks.
+"""Build a function's deployment zip.
 
-The code is `function/` as it sits in the repository (the package at the zip's root),
-or the Python files of a user's code directory. Its third-party imports are found by
-reading its source; the installed distributions that provide them, and what those
-require in turn, are copied in from this environment (pinned by requirements.lock),
-except what the python3.12 runtime already has (boto3 and its own dependencies).
+The reference function: `function/` as it sits in the repository (the package at the
+zip's root); its third-party imports are found by reading its source, and the installed
+distributions that provide them, with what those require in turn, are copied in from
+this environment (pinned by requirements.lock), except what the python3.12 runtime
+already has (boto3 and its own dependencies).
+
+A user's code directory: every file in it as it is (vendored packages included, nothing
+scanned or refused), and its `requirements.txt` installed for the Lambda platform as
+`sam build` does (`dependencies`). The zip is held to Lambda's size limit.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from ..errors import BadInput
+from .dependencies import installed_requirements
 
 FUNCTION_ROOT = Path(__file__).resolve().parents[2] / "function"
 # Fixed timestamps keep the zip (and so its CodeSha256) byte-for-byte reproducible.
@@ -79,6 +83,58 @@ def _sources(root: Path) -> list[Path]:
         path
         for path in root.rglob("*.py")
         if not any(
+            part in _NOT_CODE or part.startswith(".") for part in path.relative_to(root).parts[:-1]
+        )
+        and not any(env in path.parents for env in environments)
+    )
+
+
+# Lambda's limit on a function's code, unzipped (layers included).
+MAX_UNZIPPED_BYTES = 262_144_000
+
+
+def build_user_zip(code_dir: Path) -> bytes:
+    """Every file of `code_dir` at the zip's root, and its requirements installed for
+    Lambda (python3.12, x86_64)."""
+    root = code_dir.resolve()
+    installed = installed_requirements(root)
+    files = [(str(p.relative_to(root)), p) for p in _code_files(root)]
+    if installed is not None:
+        own = {name for name, _ in files}
+        files += [
+            (name, p)
+            for p in _code_files(installed)
+            if (name := str(p.relative_to(installed))) not in own
+        ]
+    size = sum(p.stat().st_size for _, p in files)
+    if size > MAX_UNZIPPED_BYTES:
+        raise BadInput(
+            f"{code_dir}: the function's code is {size / 1e6:,.0f} MB unzipped, over Lambda's"
+            " 262 MB (250 MiB) limit: move large dependencies to a layer or a container image"
+        )
+    signature = tuple((name, str(p), p.stat().st_mtime_ns, p.stat().st_size) for name, p in files)
+    return _zip_files(signature)
+
+
+@functools.cache
+def _zip_files(signature: tuple[tuple[str, str, int, int], ...]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path, _, _ in signature:
+            _add(archive, Path(name).as_posix(), Path(path).read_bytes())
+    return buffer.getvalue()
+
+
+def _code_files(root: Path) -> list[Path]:
+    """Every file under `root` but caches, bytecode, tooling and virtual environments."""
+    environments = {cfg.parent for cfg in root.rglob("pyvenv.cfg")}
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and not path.name.endswith(".pyc")
+        and not path.name.startswith(".")
+        and not any(
             part in _NOT_CODE or part.startswith(".") for part in path.relative_to(root).parts[:-1]
         )
         and not any(env in path.parents for env in environments)

@@ -23,7 +23,7 @@ from ..runtime.base import FunctionSpec
 from ..runtime.events import scheduled_event
 from ..schedules import Schedule
 from .cloudformation import Template
-from .package import build_function_zip
+from .package import build_function_zip, build_user_zip
 from .stacks import (
     DEFAULT_TEMPLATE,
     StackDeployment,
@@ -134,7 +134,7 @@ class StackSpec:
     def code(self) -> bytes:
         """The deployment zip: ours, or the user's code directory."""
         if self.code_dir is not None:
-            return build_function_zip(self.code_dir, base=self.code_dir)
+            return build_user_zip(self.code_dir)
         return build_function_zip()
 
 

@@ -22,7 +22,7 @@ from ..errors import BadInput
 from . import sam
 from .cloudformation import Template, TemplateError
 from .embedded_stack import StackResource, deploy_embedded
-from .package import build_function_zip
+from .package import build_user_zip
 
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "template.yaml"
 DEFAULT_STACK = "scheduled-sync"
@@ -133,7 +133,7 @@ def expand_sam(
         return template, {}
 
     def upload(directory: Path) -> tuple[str, str]:
-        zipped = build_function_zip(directory, base=directory)
+        zipped = build_user_zip(directory)
         return bucket, upload_code(s3, bucket, zipped, create=False, region=region)
 
     return sam.expand(template, values, region=region, upload=upload)
