@@ -301,8 +301,8 @@ class _Fired:
     delivery: Delivery
     sizes: dict[int, tuple[int, int | None]]  # occurrence -> (table items, active ones)
     invocation_seconds: float  # wall time inside the executor
-    loop_started: float
-    backend_seconds_before: float
+    loop_seconds: float  # wall time of the firing, and the embedded AWS's share of it
+    backend_seconds: float
     interrupted: dict[str, Any] | None  # where Ctrl-C or SIGTERM stopped the firing
 
 
@@ -372,8 +372,10 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
             }
         finally:
             clock.set_wait_hook(None)
+    loop_seconds = time.perf_counter() - loop_started
+    backend_seconds = backend.usage().seconds - backend_before
     return _Fired(
-        records, delivery, sizes, invocation_wall[0], loop_started, backend_before, interrupted
+        records, delivery, sizes, invocation_wall[0], loop_seconds, backend_seconds, interrupted
     )
 
 
@@ -408,10 +410,8 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
         for r in f.records
     ]
     alarm_specs, alarm_warnings = read_alarms(backend, s.function.name)
-    loop_seconds = time.perf_counter() - f.loop_started
     mock_api = s.api_app.state.api
     proxy = s.proxy
-    backend_seconds = backend.usage().seconds - f.backend_seconds_before
     return _Collected(
         fires=fires,
         queued=queued,
@@ -419,7 +419,7 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
         schedule_deleted=deleted,
         alarm_specs=alarm_specs,
         alarm_warnings=alarm_warnings,
-        timing=timing(loop_seconds, f.invocation_seconds, backend_seconds),
+        timing=timing(f.loop_seconds, f.invocation_seconds, f.backend_seconds),
         journal=mock_api.journal.entries(),
         aws_journal=proxy.entries() if proxy is not None else [],
         fault_stats=mock_api.engine.stats(),

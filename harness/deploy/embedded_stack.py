@@ -59,9 +59,10 @@ def deploy_embedded(backend: Any, stack: Stack) -> list[StackResource]:
             raise
         except ClientError as exc:
             error = exc.response.get("Error", {})
+            message = " ".join(str(error.get("Message")).split())
+            message = message if len(message) <= 300 else message[:297] + "..."
             raise TemplateError(
-                f"{stack.where(logical)} ({kind}) failed: {error.get('Code')}:"
-                f" {error.get('Message')}"
+                f"{stack.where(logical)} ({kind}) failed: {error.get('Code')}: {message}"
             ) from None
         except KeyError as exc:  # a property the resource cannot do without
             raise TemplateError(
@@ -362,6 +363,58 @@ def _bucket(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
     return Created(name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"})
 
 
+def _subscription(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
+    attributes = {
+        k: v if isinstance(v, str) else json.dumps(v)
+        for k, v in p.items()
+        if k in ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy")
+    }
+    arn: str = api.client("sns").subscribe(
+        TopicArn=p["TopicArn"],
+        Protocol=p["Protocol"],
+        Endpoint=p.get("Endpoint", ""),
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    return Created(arn, {"Arn": arn})
+
+
+def _schedule_group(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
+    name = p.get("Name") or physical_name(stack, logical)
+    arn: str = api.client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+    return Created(name, {"Arn": arn})
+
+
+def _rest_api(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
+    gateway = api.client("apigateway")
+    body = dict(p.get("Body") or {})
+    info = body.get("info") or {}
+    created = None
+    if body.get("openapi"):  # moto imports OpenAPI 3 (it wants a description)
+        body["info"] = {"description": "", **info}
+        created = gateway.import_rest_api(body=json.dumps(body).encode())
+    if created is None:  # no body, or Swagger 2 as SAM writes it: the API, without its paths
+        keys = ("Description", "BinaryMediaTypes", "Tags")
+        created = gateway.create_rest_api(
+            name=p.get("Name") or info.get("title") or physical_name(stack, logical),
+            **{k[0].lower() + k[1:]: p[k] for k in keys if k in p},
+        )
+    resources = gateway.get_resources(restApiId=created["id"])["items"]
+    root = next(r["id"] for r in resources if r["path"] == "/")
+    return Created(created["id"], {"RootResourceId": root, "RestApiId": created["id"]})
+
+
+def _subscription_filter(api: Any, stack: Stack, logical: str, p: dict[str, Any]) -> Created:
+    name = p.get("FilterName") or physical_name(stack, logical, 512)
+    api.client("logs").put_subscription_filter(
+        logGroupName=p["LogGroupName"],
+        filterName=name,
+        filterPattern=p.get("FilterPattern", ""),
+        destinationArn=p["DestinationArn"],
+    )
+    return Created(name, {})
+
+
 CREATORS: dict[str, Creator] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::SecretsManager::Secret": _secret,
@@ -376,4 +429,8 @@ CREATORS: dict[str, Creator] = {
     "AWS::Scheduler::Schedule": _schedule,
     "AWS::CloudWatch::Alarm": _alarm,
     "AWS::S3::Bucket": _bucket,
+    "AWS::SNS::Subscription": _subscription,
+    "AWS::Scheduler::ScheduleGroup": _schedule_group,
+    "AWS::ApiGateway::RestApi": _rest_api,
+    "AWS::Logs::SubscriptionFilter": _subscription_filter,
 }

@@ -16,10 +16,15 @@ from typing import Any
 
 from .cloudformation import Stack
 
-# Types moto's CloudFormation takes but leaves uncreated: nothing to do, and nothing to Ref.
-NOTHING_TO_CREATE = frozenset(
-    {"AWS::CloudFormation::WaitCondition", "AWS::CloudFormation::WaitConditionHandle"}
-)
+# Types accepted and left uncreated, and why: `Ref` answers a made-up physical id.
+NOTHING_TO_CREATE = {
+    "AWS::CloudFormation::WaitCondition": "nothing to create",
+    "AWS::CloudFormation::WaitConditionHandle": "nothing to create",
+    # moto refuses a deployment of an API without methods, which SAM's Swagger 2 APIs
+    # are once imported; a scheduled run serves no HTTP.
+    "AWS::ApiGateway::Deployment": "not created: a scheduled run serves no HTTP",
+    "AWS::ApiGateway::Stage": "not created: a scheduled run serves no HTTP",
+}
 
 
 @functools.cache
@@ -28,7 +33,12 @@ def model_types() -> dict[str, Any]:
     only a template that needs one pays it)."""
     from moto.cloudformation.parsing import get_model_map
 
-    return dict(get_model_map())
+    # Leaving out the base classes' placeholder names ("?", "AWS::SERVICE::RESOURCE").
+    return {
+        kind: model
+        for kind, model in get_model_map().items()
+        if kind.count("::") == 2 and kind != "AWS::SERVICE::RESOURCE"
+    }
 
 
 class ModelAttributes(Mapping[str, str]):

@@ -218,7 +218,7 @@ def provision(
         spec.code(),
         stack_name=stack_name_for(spec.template),
     )
-    kind, name = stack.trigger()
+    kind, name = stack.trigger(backend)
     if kind == "scheduler" and spec.action_after_completion != "NONE":
         _set_action_after_completion(backend, name, spec.action_after_completion)
     delivery = read_back(backend, stack)

@@ -43,17 +43,25 @@ class StackDeployment:
     def of_type(self, kind: str) -> list[str]:
         return [r.physical_id for r in self.resources if r.type == kind]
 
-    def trigger(self) -> tuple[str, str]:
-        """(kind, name) of what fires the function: its rule or Scheduler schedule."""
+    def trigger(self, backend: Any) -> tuple[str, str]:
+        """(kind, name) of what fires the function: its first Scheduler schedule or rule
+        with a schedule expression (a rule on an event pattern fires on events, not here)."""
         for resource in self.resources:
             if resource.type in TRIGGER_TYPES:
                 kind = "rule" if resource.type == "AWS::Events::Rule" else "scheduler"
                 # A rule on a custom bus is `bus|name`; a schedule may be an ARN.
-                return kind, resource.physical_id.rsplit("/", 1)[-1].split("|")[-1]
+                name = resource.physical_id.rsplit("/", 1)[-1].split("|")[-1]
+                if kind == "scheduler" or _scheduled_rule(backend, name):
+                    return kind, name
         raise BadInput(
             f"stack {self.name} has no EventBridge rule or Scheduler schedule to fire;"
-            " the template needs an AWS::Events::Rule or AWS::Scheduler::Schedule"
+            " the template needs an AWS::Events::Rule with a ScheduleExpression or an"
+            " AWS::Scheduler::Schedule"
         )
+
+
+def _scheduled_rule(backend: Any, name: str) -> bool:
+    return "ScheduleExpression" in backend.client("events").describe_rule(Name=name)
 
 
 def stack_name_for(template: Path) -> str:
@@ -68,7 +76,7 @@ def stack_name_for(template: Path) -> str:
 
 def read_back(backend: Any, stack: StackDeployment) -> DeployedDelivery:
     """What fires the function, read from the backend's own APIs as the deploy left it."""
-    kind, name = stack.trigger()
+    kind, name = stack.trigger(backend)
     return read_rule(backend, name) if kind == "rule" else read_schedule(backend, name)
 
 

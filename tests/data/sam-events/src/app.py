@@ -1,0 +1,3 @@
+def handler(event, context):
+    print(f"fired by {event.get('source')}")
+    return {"ok": True}
