@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import typer.core
@@ -23,6 +24,9 @@ from .errors import BadInput, Terminated, signals_raise
 from .report import print_summary
 from .runner import DEFAULT_START, RunOptions, run
 from .schedules.commands import schedule_app
+
+if TYPE_CHECKING:
+    from .aws.embedded import EmbeddedBackend
 
 # Rich's help panels cut option names (`--async-retry-atte…`) when they do not fit; below
 # this width, and whenever the output is not a terminal (a pipe, a file, a pager), the help
@@ -155,6 +159,14 @@ def run_command(
         ),
     ] = None,
     template: TemplateOption = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="after the summary, keep the embedded AWS serving the run's final state (for"
+            " the AWS CLI or NoSQL Workbench) until Ctrl-C",
+        ),
+    ] = False,
     data: Annotated[
         Path | None,
         typer.Option(
@@ -221,17 +233,23 @@ def run_command(
         start_date=_instant(start_date, "--start-date") if start_date else None,
         end_date=_instant(end_date, "--end-date") if end_date else None,
     )
-    with signals_raise():
-        result = run(options, console)
-    print_summary(result.report, result.report_path, Console())
-    stopped = result.report.get("interruption")
-    if stopped:
-        print(
-            f"harness: interrupted at {stopped['at']} after {stopped['occurrences_run']} of"
-            f" {stopped['occurrences']} occurrences",
-            file=sys.stderr,
-        )
-        raise typer.Exit(143 if stopped["signal"] == "SIGTERM" else 130)
+    with ExitStack() as services:
+        from .aws.embedded import EmbeddedBackend
+
+        backend = services.enter_context(EmbeddedBackend()) if serve else None
+        with signals_raise():
+            result = run(options, console, backend=backend)
+        print_summary(result.report, result.report_path, Console())
+        stopped = result.report.get("interruption")
+        if stopped:
+            print(
+                f"harness: interrupted at {stopped['at']} after {stopped['occurrences_run']} of"
+                f" {stopped['occurrences']} occurrences",
+                file=sys.stderr,
+            )
+            raise typer.Exit(143 if stopped["signal"] == "SIGTERM" else 130)
+        if backend is not None:
+            _serve(backend, sorted(result.tables))
     verdict = result.report.get("check")
     if verdict and not verdict["held"]:
         print(f"harness: {verdict['name']} failed: {verdict['detail']}", file=sys.stderr)
@@ -311,6 +329,21 @@ def deploy_command(
                 " (any credentials); Ctrl-C stops it."
             )
             _wait_for_interrupt()
+
+
+def _serve(backend: EmbeddedBackend, tables: list[str]) -> None:
+    """Keep the embedded AWS up with the run's final state until Ctrl-C (or SIGTERM)."""
+    url = backend.endpoint_url
+    example = f"dynamodb scan --table-name {tables[0]}" if tables else "s3 ls"
+    print(
+        f"The embedded AWS serves the run's final state at {url} (any credentials, region"
+        f" {backend.region}); Ctrl-C stops it. For example:\n"
+        f"  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws --region {backend.region}"
+        f" --endpoint-url {url} {example}",
+        flush=True,
+    )
+    with signals_raise():
+        _wait_for_interrupt()
 
 
 def _wait_for_interrupt() -> None:

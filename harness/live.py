@@ -140,6 +140,11 @@ def live(options: LiveOptions, console: Console) -> LiveResult:
             setup.trigger.expression, timezone=setup.trigger.timezone, created=start
         )
         console.print(
+            f"AWS endpoint: [bold]{backend.endpoint_url}[/] (any credentials, region"
+            f" {backend.region}): point the AWS CLI or NoSQL Workbench at it",
+            soft_wrap=True,
+        )
+        console.print(
             f"Firing [bold]{deployed.text}[/] ({deployed.zone.key}) from {iso_z(start)} at"
             f" x{options.speed:g} on {options.backend}; Ctrl-C stops."
         )

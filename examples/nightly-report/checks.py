@@ -29,7 +29,9 @@ def one_right_report_a_day(report_dir: Path) -> None:
         if day >= last_day:  # reported the morning after: not within this run
             continue
         assert day in reported, f"no report for {day}"
-        assert reported[day]["orders"] == count, f"{day}: {reported[day]['orders']} orders, not {count}"
+        assert reported[day]["orders"] == count, (
+            f"{day}: {reported[day]['orders']} orders, not {count}"
+        )
         assert reported[day]["totalEur"] == str(round(total, 2)), f"{day}: wrong total"
 
 

@@ -16,6 +16,8 @@ CASSETTE = Path(__file__).parent / "cassettes" / "rates.yaml"
 
 if __name__ == "__main__":
     base = sys.argv[1].rstrip("/") if len(sys.argv) > 1 else "https://rates.example.com"
-    with vcr.use_cassette(str(CASSETTE), record_mode="all"):
-        with urllib.request.urlopen(f"{base}/v1/latest?base=EUR", timeout=10) as response:
-            print(response.status, response.read().decode())
+    with (
+        vcr.use_cassette(str(CASSETTE), record_mode="all"),
+        urllib.request.urlopen(f"{base}/v1/latest?base=EUR", timeout=10) as response,
+    ):
+        print(response.status, response.read().decode())

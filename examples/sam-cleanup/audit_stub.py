@@ -11,10 +11,11 @@ import json
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 
 class AuditHandler(BaseHTTPRequestHandler):
-    entries: list = []
+    entries: ClassVar[list] = []  # every entry posted, for as long as the stub runs
 
     def do_POST(self):
         if self.path != "/audit":

@@ -201,8 +201,11 @@ def _typed(item: Any, where: str) -> dict[str, Any]:
         return item
     try:
         return {key: _serializer.serialize(value) for key, value in item.items()}
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"{where}: {' '.join(str(exc).split())}") from None
+    except (TypeError, ValueError, ArithmeticError) as exc:  # decimal's Clamped, Inexact...
+        reason = (
+            " ".join(str(exc).split()) or f"a number DynamoDB cannot hold ({type(exc).__name__})"
+        )
+        raise BadInput(f"{where}: {reason}") from None
 
 
 def _depth(value: Any) -> int:

@@ -9,7 +9,7 @@ import json
 import os
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from boto3.dynamodb.conditions import Attr
@@ -21,7 +21,7 @@ s3 = boto3.client("s3")
 def handler(event, context):
     now = int(time.time())
     expired = _expired(now)
-    day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%d")
+    day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
     for item in expired:
         s3.put_object(
             Bucket=os.environ["ARCHIVE_BUCKET"],

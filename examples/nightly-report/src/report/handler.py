@@ -19,7 +19,7 @@ sns = boto3.client("sns")
 
 
 def handler(event, context):
-    day = (datetime.fromisoformat(event["time"].replace("Z", "+00:00")) - timedelta(days=1))
+    day = datetime.fromisoformat(event["time"].replace("Z", "+00:00")) - timedelta(days=1)
     day = day.date().isoformat()
     placed = _orders_on(day)
     rates = _rates()
