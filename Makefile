@@ -64,7 +64,7 @@ test-fast: $(STAMP)
 lint: $(STAMP) $(CHECKOV_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(VENV)/bin/cfn-lint deploy/template.yaml
+	$(VENV)/bin/cfn-lint deploy/template.yaml examples/*/template.yaml
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -f deploy/template.yaml \
 	  --framework cloudformation --compact --quiet --skip-download
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from contextlib import ExitStack, nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -56,7 +57,7 @@ from .report import (
     Fire,
     build_page,
     dump_buckets,
-    dump_table,
+    dump_tables,
     fault_summary,
     fire_of,
     monitoring,
@@ -304,11 +305,12 @@ class _Fired:
     loop_seconds: float  # wall time of the firing, and the embedded AWS's share of it
     backend_seconds: float
     interrupted: dict[str, Any] | None  # where Ctrl-C or SIGTERM stopped the firing
+    aws_calls: Counter[str]  # the function's AWS calls by `service:Operation`
 
 
 def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) -> _Fired:
     options, backend, occurrences = p.options, s.backend, s.occurrences
-    depth, invocation_wall = [0], [0.0]
+    depth, invocation_wall, aws_calls = [0], [0.0], Counter[str]()
     backend_before = backend.usage().seconds
     loop_started = time.perf_counter()
     with (
@@ -331,6 +333,7 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
             if depth[0] == 0:  # nested runs' time is inside the outer run's already
                 invocation_wall[0] += time.perf_counter() - started
             write_logs(logs, result, started=execution.at, memory_mb=s.function.memory_mb)
+            aws_calls.update(result.aws_calls)
             return execution_result(result)
 
         # The records table's size as each occurrence ended, and how many are active
@@ -372,10 +375,9 @@ def _fire(p: _Prepared, s: _Provisioned, clock: VirtualClock, console: Console) 
             }
         finally:
             clock.set_wait_hook(None)
-    loop_seconds = time.perf_counter() - loop_started
-    backend_seconds = backend.usage().seconds - backend_before
+    loop, in_backend = time.perf_counter() - loop_started, backend.usage().seconds - backend_before
     return _Fired(
-        records, delivery, sizes, invocation_wall[0], loop_seconds, backend_seconds, interrupted
+        records, delivery, sizes, invocation_wall[0], loop, in_backend, interrupted, aws_calls
     )
 
 
@@ -394,6 +396,7 @@ class _Collected:
     aws_stats: list[dict[str, Any]]
     tables: dict[str, list[dict[str, Any]]]
     buckets: dict[str, dict[str, Any]]  # bucket -> objects, bytes, dumped
+    aws_calls: dict[str, int]  # the function's, most made first
     interrupted: dict[str, Any] | None
 
 
@@ -424,13 +427,9 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
         aws_journal=proxy.entries() if proxy is not None else [],
         fault_stats=mock_api.engine.stats(),
         aws_stats=proxy.stats() if proxy is not None else [],
-        tables={
-            table: dump_table(
-                backend.table_items(table), key, p.report_dir / "tables" / f"{table}.jsonl"
-            )
-            for table, key in backend.tables().items()
-        },
+        tables=dump_tables(backend, p.report_dir / "tables"),
         buckets=dump_buckets(backend.client("s3"), p.report_dir / "buckets"),
+        aws_calls=dict(f.aws_calls.most_common()),
         interrupted=f.interrupted,
     )
 
@@ -465,6 +464,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         "aws_faults": fault_summary(p.faults_source, c.aws_stats, c.aws_journal),
         "warnings": unapplied_rule_warnings(c.fault_stats, c.aws_stats),
         "alarms_not_evaluated": c.alarm_warnings,
+        "aws_calls": c.aws_calls,
         **monitoring(c.fires, p.report_dir / "logs.jsonl", c.alarm_specs, options.start, end),
         "tables": {
             name: record_stats(items) if name == records_table and ours else {"items": len(items)}

@@ -1,6 +1,7 @@
 """Charging work to the handler's virtual clock, whoever wrote the handler.
 
-Once `install` has run, on a thread bound to an invocation (see `runtime/virtual_time`):
+Once `install` has run, on a thread bound to an invocation (see `runtime/virtual_time`),
+every AWS call is counted by `service:Operation` (`take_calls`), and with a model:
 - every AWS call attempt botocore makes (retries too) costs a draw for its
   `Service:Operation`, after the response, as if the response took that long to come;
 - every other HTTP request costs a draw of `http`: through `http.client` (urllib,
@@ -44,14 +45,18 @@ _request_id: Callable[[], str | None] = lambda: None  # noqa: E731
 _init_identity = "init"  # whose draws init's charges are: a cold start's own key
 _inside = threading.local()  # .aws: an AWS call is in flight on this thread
 _hooked = False
+# The AWS calls each invocation made (its request id; "" for init), by `service:Operation`.
+_calls: dict[str, dict[str, int]] = {}
+_calls_lock = threading.Lock()
 
 
 def install(model: _Model | None, request_id: Callable[[], str | None]) -> None:
-    """Charge `model`'s draws from now on (None: charge nothing). `request_id` gives the
-    bound thread's invocation ("" in init, None off the function's threads)."""
+    """Charge `model`'s draws from now on (None: charge nothing), and count the AWS
+    calls of every invocation. `request_id` gives the bound thread's invocation ("" in
+    init, None off the function's threads)."""
     global _model, _request_id, _hooked
     _model, _request_id = model, request_id
-    if model is not None and not _hooked:
+    if not _hooked:
         wrapt.register_post_import_hook(_hook_botocore, "botocore.endpoint")
         wrapt.register_post_import_hook(_hook_http_client, "http.client")
         wrapt.register_post_import_hook(_hook_httpcore_sync, "httpcore._sync.connection_pool")
@@ -79,6 +84,21 @@ def _charge(choose: Callable[[_Model], Any], kind: str) -> None:
         time.sleep(seconds)  # the bound thread's sleep: virtual, and stops at the deadline
 
 
+def take_calls(request_id: str) -> dict[str, int]:
+    """The AWS calls `request_id` made (attempts, retries included), forgotten here."""
+    with _calls_lock:
+        return _calls.pop(request_id, {})
+
+
+def _count(name: str) -> None:
+    request_id = _request_id()
+    if request_id is None:
+        return
+    with _calls_lock:
+        calls = _calls.setdefault(request_id, {})
+        calls[name] = calls.get(name, 0) + 1
+
+
 def forget(request_id: str) -> None:
     """The invocation ended: its draw counts go."""
     if _model is not None:
@@ -101,6 +121,7 @@ def _hook_botocore(module: ModuleType) -> None:
         finally:
             _inside.aws = depth
             service, operation = operation_model.service_model.service_id, operation_model.name
+            _count(f"{operation_model.service_model.signing_name}:{operation}")
             _charge(lambda m: m.aws_call(service, operation), f"aws:{service}:{operation}")
 
     endpoint._do_get_response = _do_get_response

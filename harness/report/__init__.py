@@ -6,6 +6,7 @@ from .alarms import AlarmSpec, evaluate, monitoring, read_alarms
 from .document import (
     dump_buckets,
     dump_table,
+    dump_tables,
     fault_summary,
     plain,
     prepare_report_dir,
@@ -30,6 +31,7 @@ __all__ = [
     "check_records",
     "dump_buckets",
     "dump_table",
+    "dump_tables",
     "evaluate",
     "fault_summary",
     "fire_of",

@@ -54,6 +54,14 @@ def dump_table(raw_items: list[dict[str, Any]], key: str, path: Path) -> list[di
     return items
 
 
+def dump_tables(backend: Any, directory: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every table of `backend` written to `directory/<table>.jsonl`; their items."""
+    return {
+        table: dump_table(backend.table_items(table), key, directory / f"{table}.jsonl")
+        for table, key in backend.tables().items()
+    }
+
+
 def dump_buckets(s3: Any, directory: Path) -> dict[str, dict[str, Any]]:
     """Write every object of every bucket (but the deploy's own, of function zips) under
     `directory/<bucket>/<key>`, leaving out keys that would climb out of it; each

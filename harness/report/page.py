@@ -18,6 +18,7 @@ from mock_api.documents import DocumentError, load_json
 from ..clock import epoch
 from ..errors import BadInput
 from .attempts import invocation_logs, occurrence_attempts
+from .summary import failed_attempts
 
 OUTCOMES = {"succeeded": 0, "failed": 1, "dlq": 2}
 STATES = {"OK": 0, "ALARM": 1, "INSUFFICIENT_DATA": 2}
@@ -94,6 +95,11 @@ def _meta(report: dict[str, Any]) -> dict[str, Any]:
         else [truth["ok"], truth.get("checked", 0), truth.get("caught_up_to")],
         "tables": report.get("tables", {}),
         "faults": (report.get("faults") or {}).get("source"),
+        # What applies to any function: the stack at the end, its AWS calls, its errors.
+        "sync": truth is not None,  # the reference sync: its records charts apply
+        "buckets": report.get("buckets") or {},
+        "aws_calls": report.get("aws_calls") or {},
+        "errors": [[kind, n, example] for kind, (n, example) in failed_attempts(report).items()],
     }
 
 

@@ -56,6 +56,11 @@ def summary_table(report: dict[str, Any]) -> Table:
     )
     for kind, (count, example) in failed_attempts(report).items():
         table.add_row(f"[red]failed: {kind}[/]", f"{count} x, e.g. {example}")
+    calls = report.get("aws_calls") or {}
+    if calls:
+        shown = ", ".join(f"{name} {n}" for name, n in list(calls.items())[:5])
+        more = f", {len(calls) - 5} more kinds" if len(calls) > 5 else ""
+        table.add_row("AWS calls", f"{sum(calls.values())}: {shown}{more}")
     if report.get("truth") is not None:  # the reference sync's count
         table.add_row("records processed", str(t["records_processed"]))
     data = report.get("data")

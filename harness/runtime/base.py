@@ -49,6 +49,7 @@ class InvocationResult:
     init_ms: float = 0.0  # virtual time a cold start's init took (Init Duration)
     suppressed_init: bool = False  # init re-ran inside this invocation (after a timeout)
     max_memory_mb: int | None = None  # the worker's peak RSS (measured per process only)
+    aws_calls: dict[str, int] = field(default_factory=dict)  # `service:Operation` -> attempts
 
 
 def error_parts(error: str) -> tuple[str | None, str]:

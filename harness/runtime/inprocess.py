@@ -175,6 +175,9 @@ class InProcessExecutor:
             status = "timeout"
             error = timeout_error(request_id, self._function.timeout_seconds)
         self._latency.forget(request_id)
+        calls = charges.take_calls(request_id)
+        for name, count in (charges.take_calls("") if cold else {}).items():  # init's calls
+            calls[name] = calls.get(name, 0) + count
         # A timeout resets the environment (the handler stays imported here, but the
         # next invocation pays init again, as Lambda's suppressed init).
         self._warm = True
@@ -194,6 +197,7 @@ class InProcessExecutor:
             cold=cold,
             init_ms=init_ms,
             suppressed_init=suppressed,
+            aws_calls=calls,
         )
 
     def _init_draw_ms(self, request_id: str) -> float:

@@ -244,6 +244,7 @@ class SubprocessExecutor:
         error: str | None = None
         logs: list[str] = []
         max_memory_mb: int | None = None
+        aws_calls: dict[str, int] = {}
         keep = True
         timed_out = timeout_error(request_id, function.timeout_seconds)
         while True:
@@ -284,6 +285,7 @@ class SubprocessExecutor:
                 worker.send({"now": clock.now().isoformat()})
             elif op == "result":
                 max_memory_mb = message.get("max_memory_mb")
+                aws_calls = dict(message.get("aws_calls") or {})
                 response = message.get("response")
                 logs += list(message.get("logs", []))
                 error = message.get("error")
@@ -307,6 +309,7 @@ class SubprocessExecutor:
             init_ms=init_ms if cold else 0.0,
             suppressed_init=first and not cold,
             max_memory_mb=max_memory_mb,
+            aws_calls=aws_calls,
         )
         return result, keep
 

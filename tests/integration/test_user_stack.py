@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.aws.embedded import EmbeddedBackend
+from harness.runner import RunOptions, run
+
 from .cli import REPO, harness
 
 CLEANUP = REPO / "examples" / "sam-cleanup"
@@ -187,3 +190,24 @@ def test_seed_data_for_a_table_the_stack_lacks_is_refused(tmp_path: Path) -> Non
     assert "the stack has no table 'Customers'; its tables: Orders (nightly-report-Orders-" in (
         result.stderr
     )
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "subprocess"])
+def test_the_functions_aws_calls_are_counted_by_operation(
+    harness_backend: EmbeddedBackend, tmp_path: Path, executor: str
+) -> None:
+    options = RunOptions(
+        template=REPORT / "template.yaml",
+        code_dir=REPORT / "src",
+        data=REPORT / "data",
+        api_cassette=REPORT / "cassettes" / "rates.yaml",
+        api_env="RATES_API_URL",
+        days=3,
+        executor=executor,
+        report_dir=tmp_path,
+        show_progress=False,
+    )
+
+    report = run(options, backend=harness_backend).report
+
+    assert report["aws_calls"] == {"dynamodb:Query": 3, "s3:PutObject": 3, "sns:Publish": 3}
