@@ -196,7 +196,6 @@ class _Provisioned:
 
     backend: EmbeddedBackend
     api_app: FastAPI
-    spec: StackSpec
     deployed: Deployed
     proxy: AwsFaultProxy | None
     schedule: Schedule  # as deployed
@@ -219,11 +218,11 @@ class _Provisioned:
 
     @property
     def records_table(self) -> str:
-        return self.deployed.stack.outputs.get("RecordsTable", self.spec.records_table)
+        return self.deployed.stack.outputs.get("RecordsTable", self.deployed.spec.records_table)
 
     @property
     def sync_table(self) -> str:
-        return self.deployed.stack.outputs.get("SyncTable", self.spec.sync_table)
+        return self.deployed.stack.outputs.get("SyncTable", self.deployed.spec.sync_table)
 
 
 def _provision(
@@ -279,7 +278,6 @@ def _provision(
     return _Provisioned(
         backend=backend,
         api_app=api_app,
-        spec=p.spec,
         deployed=deployed,
         proxy=proxy,
         schedule=schedule,
@@ -466,6 +464,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         "alarms_not_evaluated": c.alarm_warnings,
         "aws_calls": c.aws_calls,
         **monitoring(c.fires, p.report_dir / "logs.jsonl", c.alarm_specs, options.start, end),
+        "stack": {"name": s.deployed.stack.name, "resources": s.deployed.stack.physical_ids()},
         "tables": {
             name: record_stats(items) if name == records_table and ours else {"items": len(items)}
             for name, items in c.tables.items()
@@ -496,5 +495,5 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         fires=c.fires,
         queued=c.queued,
         api_token=p.token,
-        resources={r.logical_id: r.physical_id for r in s.deployed.stack.resources},
+        resources=s.deployed.stack.physical_ids(),
     )

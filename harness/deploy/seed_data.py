@@ -74,8 +74,7 @@ def prepare_stack(
     stack = deployed.stack
     seeded = load_data(backend, data, stack.resources) if data is not None else None
     if hook is not None:
-        resources = {r.logical_id: r.physical_id for r in stack.resources}
-        hook(DeployedStack(backend, resources, dict(stack.outputs)))
+        hook(DeployedStack(backend, stack.physical_ids(), dict(stack.outputs)))
     return seeded
 
 

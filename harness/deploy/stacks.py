@@ -43,6 +43,10 @@ class StackDeployment:
     def of_type(self, kind: str) -> list[str]:
         return [r.physical_id for r in self.resources if r.type == kind]
 
+    def physical_ids(self) -> dict[str, str]:
+        """Each resource's physical id (a table's or bucket's name) by its logical id."""
+        return {r.logical_id: r.physical_id for r in self.resources}
+
     def trigger(self, backend: Any) -> tuple[str, str]:
         """(kind, name) of what fires the function: its first Scheduler schedule or rule
         with a schedule expression (a rule on an event pattern fires on events, not here)."""

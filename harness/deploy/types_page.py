@@ -97,9 +97,20 @@ def _no_upload(directory: Path) -> tuple[str, str]:
     raise AssertionError("the samples' code is in S3 already")
 
 
+NAV = (
+    "[README](../README.md) · [Command line](cli.md) · [Your own stack](your-stack.md) ·"
+    " [Schedules](schedules.md) · [Delivery](delivery.md) · [Latency](latency.md) ·"
+    " [Faults](faults.md) · [Testing](testing.md) · [Deploying](deploy.md) ·"
+    " [Run page](report.md) · [Function](function.md) · [Performance](performance.md) ·"
+    " [Architecture](architecture.md)"
+)
+
+
 def page() -> str:
     lines = [
         "# Resource types in the embedded deploy",
+        "",
+        NAV,
         "",
         "Written from the code by `python -m harness.deploy.types_page`; a test keeps it so.",
         "LocalStack and AWS deploy through CloudFormation itself and take every type they",

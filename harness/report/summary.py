@@ -58,14 +58,15 @@ def summary_table(report: dict[str, Any]) -> Table:
         table.add_row(f"[red]failed: {kind}[/]", f"{count} x, e.g. {example}")
     calls = report.get("aws_calls") or {}
     if calls:
-        shown = ", ".join(f"{name} {n}" for name, n in list(calls.items())[:5])
-        more = f", {len(calls) - 5} more kinds" if len(calls) > 5 else ""
+        shown = ", ".join(f"{name} {n}" for name, n in list(calls.items())[:3])
+        more = f", {len(calls) - 3} more kinds" if len(calls) > 3 else ""
         table.add_row("AWS calls", f"{sum(calls.values())}: {shown}{more}")
     if report.get("truth") is not None:  # the reference sync's count
         table.add_row("records processed", str(t["records_processed"]))
+    named = _logical_names(report)
     data = report.get("data")
     if data:
-        table.add_row("data loaded", _data_line(data))
+        table.add_row("data loaded", _data_line(data, named))
     for key, label, unit in (
         ("faults", "external API", "requests"),
         ("aws_faults", "AWS", "calls"),
@@ -83,9 +84,10 @@ def summary_table(report: dict[str, Any]) -> Table:
         table.add_row("[yellow]warning[/]", warning)
     for name, stats in report["tables"].items():
         detail = ", ".join(f"{k} {v}" for k, v in stats.items() if k != "path")
-        table.add_row(f"table {name}", detail)
+        table.add_row(f"table {named.get(name, name)}", detail)
     for name, stats in (report.get("buckets") or {}).items():
-        table.add_row(f"bucket {name}", f"objects {stats['objects']}, bytes {stats['bytes']:,}")
+        label = f"bucket {named.get(name, name)}"
+        table.add_row(label, f"objects {stats['objects']}, bytes {stats['bytes']:,}")
     for invariant in report.get("invariants", []):
         mark = "[green]held[/]" if invariant["held"] else "[red]BROKEN[/]"
         table.add_row(invariant["name"], f"{mark}: {invariant['detail']}")
@@ -108,9 +110,21 @@ def summary_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def _data_line(data: dict[str, Any]) -> str:
-    parts = [f"{n} items in {table}" for table, n in data["items"].items()]
-    parts += [f"{n} objects in {bucket}" for bucket, n in data["objects"].items()]
+def _logical_names(report: dict[str, Any]) -> dict[str, str]:
+    """A user's stack's generated names (`app-Orders-745FE855F5B7`) by the logical ids
+    the template gave them (`Orders`): shorter, and what the user wrote."""
+    stack = report.get("stack") or {}
+    generated = f"{stack.get('name')}-".lower()  # names the template left to CloudFormation
+    return {
+        physical: logical
+        for logical, physical in (stack.get("resources") or {}).items()
+        if physical.lower().startswith(generated)
+    }
+
+
+def _data_line(data: dict[str, Any], named: dict[str, str]) -> str:
+    parts = [f"{n} items in {named.get(table, table)}" for table, n in data["items"].items()]
+    parts += [f"{n} objects in {named.get(b, b)}" for b, n in data["objects"].items()]
     parts += [f"secret {name}" for name in data["secrets"]]
     return ", ".join(parts) or "nothing"
 
