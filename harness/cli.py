@@ -260,9 +260,13 @@ def run_command(
 def deploy_command(
     target: Annotated[str, typer.Option(help="embedded, localstack or aws")] = "embedded",
     template: TemplateOption = None,
-    stack_name: Annotated[str, typer.Option(help="the CloudFormation stack's name")] = (
-        "scheduled-sync"
-    ),
+    stack_name: Annotated[
+        str | None,
+        typer.Option(
+            help="the CloudFormation stack's name (default: the template's directory;"
+            " scheduled-sync for ours)"
+        ),
+    ] = None,
     schedule: Annotated[str, typer.Option(help="AWS schedule expression")] = "cron(0 2 * * ? *)",
     tz: Annotated[
         str, typer.Option(help="IANA time zone (not UTC: an EventBridge Scheduler schedule)")

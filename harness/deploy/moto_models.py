@@ -20,6 +20,7 @@ from .cloudformation import Stack
 NOTHING_TO_CREATE = {
     "AWS::CloudFormation::WaitCondition": "nothing to create",
     "AWS::CloudFormation::WaitConditionHandle": "nothing to create",
+    "AWS::CDK::Metadata": "nothing to create (what CDK reports of the app's constructs)",
     # moto refuses a deployment of an API without methods, which SAM's Swagger 2 APIs
     # are once imported; a scheduled run serves no HTTP.
     "AWS::ApiGateway::Deployment": "not created: a scheduled run serves no HTTP",

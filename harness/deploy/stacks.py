@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from ..delivery.deployed import DeployedDelivery, read_rule, read_schedule
 from ..errors import BadInput
-from . import sam
+from . import cdk, sam
 from .cloudformation import Template, TemplateError
 from .embedded_stack import StackResource, deploy_embedded
 from .package import build_user_zip
@@ -69,11 +69,18 @@ def _scheduled_rule(backend: Any, name: str) -> bool:
 
 
 def stack_name_for(template: Path) -> str:
-    """The reference stack's name, or a user's template's directory as a stack name
-    (CloudFormation's letters, digits and hyphens), so their resources read as theirs."""
+    """The reference stack's name, a CDK app's stack's, or a user's template's directory
+    as a stack name (CloudFormation's letters, digits and hyphens), so their resources
+    read as theirs."""
     if template.resolve() == DEFAULT_TEMPLATE:
         return DEFAULT_STACK
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", template.resolve().parent.name).strip("-")
+    synthesized = template.name.endswith(".template.json")  # CDK's: cdk.out/<Stack>.template.json
+    base = (
+        template.name.removesuffix(".template.json")
+        if synthesized
+        else template.resolve().parent.name
+    )
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", base).strip("-")
     name = name if name[:1].isalpha() else f"stack-{name}".rstrip("-")
     return name[:64]
 
@@ -130,7 +137,10 @@ def deploy_to_embedded(
     values = template.parameter_values({**parameters, "CodeBucket": bucket, "CodeKey": key})
     template, code_dirs = expand_sam(template, values, s3, bucket, region=backend.region)
     stack = template.stack(stack_name, values, backend.account, backend.region)
+    assets = cdk.publish_assets(template, stack, s3)  # a CDK app's, as `cdk deploy` does
     resources = deploy_embedded(backend, stack)
+    functions = [r.logical_id for r in resources if r.type == "AWS::Lambda::Function"]
+    code_dirs.update(cdk.asset_code_dirs(stack, functions, assets))
     return StackDeployment(
         stack_name, "embedded", resources, stack.outputs(), _by_physical(resources, code_dirs)
     )

@@ -29,11 +29,11 @@ from ..schedules import Schedule
 from .cloudformation import Template
 from .provision import StackSpec, check_function
 from .stacks import (
-    DEFAULT_STACK,
     StackDeployment,
     deploy_to_embedded,
     deploy_with_cloudformation,
     read_back,
+    stack_name_for,
 )
 
 TARGETS = ("embedded", "localstack", "aws")
@@ -45,7 +45,7 @@ DEFAULT_API_URL = {"embedded": "http://127.0.0.1:8000", "localstack": "http://mo
 class DeployOptions:
     target: str = "embedded"
     template: Path | None = None
-    stack_name: str = DEFAULT_STACK
+    stack_name: str | None = None  # None: the template's directory (ours: scheduled-sync)
     schedule: str = "cron(0 2 * * ? *)"
     timezone: str = "UTC"
     handler: str | None = None
@@ -129,12 +129,11 @@ def _check_params(given: dict[str, str], template: Template) -> None:
 def deploy(options: DeployOptions, console: Console, backend: Any = None) -> Deployment:
     """Deploy to the target; `backend` is the started embedded AWS for that target."""
     template, parameters, code = prepare(options)
+    name = options.stack_name or stack_name_for(template.path)
     if options.target == "embedded":
         assert backend is not None, "the embedded target deploys to a started backend"
         with console.status("Deploying to the embedded AWS"):
-            stack = deploy_to_embedded(
-                backend, template, parameters, code, stack_name=options.stack_name
-            )
+            stack = deploy_to_embedded(backend, template, parameters, code, stack_name=name)
         return Deployment(backend, stack, read_back(backend, stack))
     if options.target == "localstack":
         with console.status(f"Waiting for LocalStack at {options.endpoint_url}"):
@@ -150,7 +149,7 @@ def deploy(options: DeployOptions, console: Console, backend: Any = None) -> Dep
             )
         console.print(
             f"AWS account [bold]{remote.account}[/], region [bold]{remote.region}[/]:"
-            f" stack [bold]{options.stack_name}[/] from {template.path}"
+            f" stack [bold]{name}[/] from {template.path}"
         )
         if not options.yes:
             raise BadInput(
@@ -159,7 +158,7 @@ def deploy(options: DeployOptions, console: Console, backend: Any = None) -> Dep
             )
         bucket = options.bucket or f"scheduled-lambda-artifacts-{remote.account}-{remote.region}"
         create = options.bucket is None
-    with console.status(f"Deploying stack {options.stack_name} to {remote.name}"):
+    with console.status(f"Deploying stack {name} to {remote.name}"):
         stack = deploy_with_cloudformation(
             remote,
             template,
@@ -169,7 +168,7 @@ def deploy(options: DeployOptions, console: Console, backend: Any = None) -> Dep
             bucket=bucket,
             create_bucket=create,
             region=remote.region,
-            stack_name=options.stack_name,
+            stack_name=name,
         )
     return Deployment(remote, stack, read_back(remote, stack))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from collections import Counter
 from datetime import datetime, timedelta
@@ -62,13 +63,17 @@ def dump_tables(backend: Any, directory: Path) -> dict[str, list[dict[str, Any]]
     }
 
 
+# Where deploys keep code: the harness's artifacts, a CDK app's bootstrap assets.
+_DEPLOY_BUCKET = re.compile(r"^(harness-artifacts-|cdk-[a-z0-9]+-assets-)")
+
+
 def dump_buckets(s3: Any, directory: Path) -> dict[str, dict[str, Any]]:
-    """Write every object of every bucket (but the deploy's own, of function zips) under
+    """Write every object of every bucket (but the deploys' own, of function zips) under
     `directory/<bucket>/<key>`, leaving out keys that would climb out of it; each
     bucket's object count and bytes."""
     names = sorted(str(b["Name"]) for b in s3.list_buckets().get("Buckets", []))
     stats: dict[str, dict[str, Any]] = {}
-    for bucket in (n for n in names if not n.startswith("harness-artifacts-")):
+    for bucket in (n for n in names if not _DEPLOY_BUCKET.match(n)):
         root = directory / bucket
         objects = written = size = 0
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):

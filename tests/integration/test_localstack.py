@@ -111,7 +111,7 @@ def test_a_stack_localstack_rolls_back_is_one_line_naming_the_resource(
 
     result = harness(
         "deploy", "--target", "localstack", "--endpoint-url", localstack.url,
-        "--template", str(template),
+        "--template", str(template), "--stack-name", "scheduled-sync",
     )  # fmt: skip
 
     assert result.returncode == 2

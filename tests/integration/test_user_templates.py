@@ -1,4 +1,5 @@
-"""A SAM template is expanded by AWS's translator and deployed whole; its schedule fires."""
+"""A user's SAM template is expanded by AWS's translator, a CDK app's synthesized template
+is deployed with its assets, and each is deployed whole; its schedule fires."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .cli import REPO
 
 EVENTS = REPO / "tests" / "data" / "sam-events"
 CLEANUP = REPO / "examples" / "sam-cleanup"
+CDK = REPO / "tests" / "data" / "cdk-app"  # synthesized by its app.js (see its README)
 
 
 def test_a_function_with_every_kind_of_trigger_deploys_and_only_its_schedule_fires(
@@ -67,3 +69,26 @@ def test_sam_policy_templates_become_the_roles_policies_as_on_aws(
 def test_the_resource_types_page_is_what_the_code_does() -> None:
     stale = "stale: python -m harness.deploy.types_page > docs/resource-types.md"
     assert (REPO / "docs" / "resource-types.md").read_text() == page(), stale
+
+
+def test_a_cdk_apps_synthesized_template_runs_its_asset(
+    harness_backend: EmbeddedBackend, tmp_path: Path
+) -> None:
+    out = CDK / "cdk.out"
+    result = run(
+        RunOptions(
+            template=out / "NightlyCount.template.json", days=3, report_dir=tmp_path,
+            show_progress=False,
+        ),
+        backend=harness_backend,
+    )  # fmt: skip
+
+    report = result.report
+    assert report["stack"]["name"] == "NightlyCount"
+    assert report["function"]["handler"] == "app.handler"
+    assert report["schedule"] == "cron(0 3 * * ? *)"
+    assert report["totals"]["succeeded"] == 3
+    (counts,) = [t for t in result.tables if "-Counts" in t]
+    assert [item["items"] for item in result.tables[counts]] == [0, 1, 2]
+    assert report["aws_calls"] == {"dynamodb:Scan": 3, "dynamodb:PutItem": 3}
+    assert report["buckets"] == {}  # the bootstrap bucket holds code, not the function's data
