@@ -13,6 +13,7 @@ costs a fraction of the load it guards.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -67,6 +68,19 @@ def check_yaml(text: str, source: str, *, max_bytes: int) -> None:
                 )
     except yaml.YAMLError as exc:
         raise DocumentError(f"{source}: {yaml_problem(exc)}") from None
+
+
+def read_yaml_text(path: Path, what: str, *, max_bytes: int) -> str:
+    """A YAML or JSON file's text, checked (`check_yaml`) before anything parses it;
+    DocumentError, one line naming `what` and the file, otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DocumentError(f"cannot read {what} {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise DocumentError(f"{path}: not UTF-8 text") from None
+    check_yaml(text, str(path), max_bytes=max_bytes)
+    return text
 
 
 def yaml_problem(exc: yaml.YAMLError) -> str:

@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from .clock import TimeSource
 from .control import add_control_plane
 from .dataset import Dataset
-from .documents import DocumentError, check_yaml
+from .documents import DocumentError, read_yaml_text
 from .injector import FaultInjector
 from .rules import DATA_KINDS, FaultPlan, FaultRuleError
 from .state import MockApi
@@ -119,13 +119,7 @@ class CassetteUpstream:
 
         self.name = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FaultRuleError(f"cannot read cassette {path}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise FaultRuleError(f"{path}: not a UTF-8 YAML cassette") from None
-        try:
-            check_yaml(text, str(path), max_bytes=MAX_CASSETTE_BYTES)
+            read_yaml_text(path, "cassette", max_bytes=MAX_CASSETTE_BYTES)
         except DocumentError as exc:
             raise FaultRuleError(str(exc)) from None
         try:

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from mock_api.documents import DocumentError, check_yaml
+from mock_api.documents import DocumentError, read_yaml_text
 
 from ..errors import BadInput
 
@@ -86,13 +86,7 @@ class Template:
     @classmethod
     def parse(cls, path: Path) -> Template:
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise TemplateError(f"cannot read template {path}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise TemplateError(f"{path}: not UTF-8 text") from None
-        try:
-            check_yaml(text, str(path), max_bytes=MAX_TEMPLATE_BYTES)
+            text = read_yaml_text(path, "template", max_bytes=MAX_TEMPLATE_BYTES)
         except DocumentError as exc:
             raise TemplateError(str(exc)) from None
         try:

@@ -8,7 +8,6 @@ row like the harness's own, and the run exits 1 with the message as one line.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from ..delivery.accounting import Invariant
 from ..errors import BadInput
+from ..runtime.base import import_function
 
 _SPEC = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 Check = Callable[[Path], object]
@@ -44,15 +44,7 @@ def load_check(spec: str, search: Iterable[Path]) -> Check:
         if loaded is not None and not str(getattr(loaded, "__file__", "")).startswith(home):
             for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
                 del sys.modules[name]
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, or the module's own code failing
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise BadInput(f"--check {spec}: cannot import {module_name} ({reason})") from None
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise BadInput(f"--check {spec}: {module_name} has no function {function_name}")
-    return function  # type: ignore[no-any-return]
+    return import_function(f"{module_name}.{function_name}", what="--check")
 
 
 def _home_of(module_name: str, search: Iterable[Path]) -> str | None:

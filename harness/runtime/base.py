@@ -71,23 +71,29 @@ def timeout_error(request_id: str, timeout_seconds: int) -> str:
 
 
 def load_handler(handler: str) -> Callable[[Any, Any], Any]:
-    module_name, _, attribute = handler.rpartition(".")
+    return import_function(handler)
+
+
+def import_function(dotted: str, what: str = "handler") -> Callable[..., Any]:
+    """`package.module.function`, imported; one line of BadInput naming `what` when the
+    module will not import (or exits) or has no such function."""
+    module_name, _, attribute = dotted.rpartition(".")
     if not module_name:
-        raise BadInput(f"handler {handler!r} must look like package.module.function")
+        raise BadInput(f"{what} {dotted!r} must look like package.module.function")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise BadInput(f"handler module {module_name!r} cannot be imported: {exc}") from None
+        raise BadInput(f"{what} module {module_name!r} cannot be imported: {exc}") from None
     except SystemExit as exc:
         raise BadInput(
-            f"handler module {module_name!r} called sys.exit({exc.code!r}) while importing"
+            f"{what} module {module_name!r} called sys.exit({exc.code!r}) while importing"
         ) from None
     except Exception as exc:  # the module raised while importing (a SyntaxError, ...)
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        raise BadInput(f"handler module {module_name!r} failed to import: {reason}") from None
+        raise BadInput(f"{what} module {module_name!r} failed to import: {reason}") from None
     target = getattr(module, attribute, None)
     if not callable(target):
-        raise BadInput(f"handler {handler!r}: {module_name} has no function {attribute!r}")
+        raise BadInput(f"{what} {dotted!r}: {module_name} has no function {attribute!r}")
     return target  # type: ignore[no-any-return]
 
 

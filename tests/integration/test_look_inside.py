@@ -49,17 +49,22 @@ def wait_for_endpoint(process: subprocess.Popen[str], marker: str) -> str:
     raise AssertionError(f"no {marker!r} line: {process.communicate()}")
 
 
-def test_run_serve_keeps_the_final_state_for_the_aws_cli(tmp_path: Path) -> None:
-    run = subprocess.Popen(
-        [
-            sys.executable, "-m", "harness", "run", "--serve", "--no-progress", "--days", "3",
-            "--template", str(REPORT / "template.yaml"), "--code-dir", str(REPORT / "src"),
-            "--data", str(REPORT / "data"),
-            "--api-cassette", str(REPORT / "cassettes" / "rates.yaml"),
-            "--api-env", "RATES_API_URL", "--report-dir", str(tmp_path / "out"),
-        ],
+def started(*args: str) -> subprocess.Popen[str]:
+    """`python -m harness ARGS` running in the background, its stdout readable."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness", *args],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+
+
+def test_run_serve_keeps_the_final_state_for_the_aws_cli(tmp_path: Path) -> None:
+    run = started(
+        "run", "--serve", "--no-progress", "--days", "3",
+        "--template", str(REPORT / "template.yaml"), "--code-dir", str(REPORT / "src"),
+        "--data", str(REPORT / "data"),
+        "--api-cassette", str(REPORT / "cassettes" / "rates.yaml"),
+        "--api-env", "RATES_API_URL", "--report-dir", str(tmp_path / "out"),
     )  # fmt: skip
     try:
         endpoint = wait_for_endpoint(run, "serves the run's final state")
@@ -79,14 +84,9 @@ def test_run_serve_keeps_the_final_state_for_the_aws_cli(tmp_path: Path) -> None
 
 
 def test_live_prints_an_endpoint_the_aws_cli_reads(tmp_path: Path) -> None:
-    live = subprocess.Popen(
-        [
-            sys.executable, "-m", "harness", "live", "--schedule", "rate(1 hour)",
-            "--speed", "3600", "--report-dir", str(tmp_path),
-        ],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )  # fmt: skip
+    live = started(
+        "live", "--schedule", "rate(1 hour)", "--speed", "3600", "--report-dir", str(tmp_path)
+    )
     try:
         endpoint = wait_for_endpoint(live, "AWS endpoint")
 

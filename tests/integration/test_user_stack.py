@@ -134,7 +134,7 @@ def test_a_cloudformation_project_replays_its_recorded_api(tmp_path: Path) -> No
         (["--api-cassette", "mock_api/profiles/flaky.yaml"], "not a vcrpy cassette"),
         (["--api-env", "NOT-A-NAME"], "must be a variable name"),
         (["--check", "no colon"], "must look like package.module:function"),
-        (["--check", "nowhere_at_all:f"], "cannot import nowhere_at_all"),
+        (["--check", "nowhere_at_all:f"], "--check module 'nowhere_at_all' cannot be imported"),
         (["--data", "nowhere"], "is not a directory"),
         (["--data", "docs"], "is not one of dynamodb/, s3/, secrets/"),
         (
@@ -151,11 +151,11 @@ def test_bad_user_stack_options_are_one_line_and_exit_2(args: list[str], message
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_bad_seed_data_names_the_file_and_line(tmp_path: Path) -> None:
+def report_run_with_data(tmp_path: Path, table: str, lines: str) -> tuple[int, str, Path]:
+    """nightly-report, one day, with `lines` as the seed data of `table`."""
     data = tmp_path / "data" / "dynamodb"
     data.mkdir(parents=True)
-    (data / "Orders.jsonl").write_text('{"orderId": "o-1", "placedOn": "2026-01-01"}\n{oops\n')
-
+    (data / f"{table}.jsonl").write_text(lines)
     result = harness(
         "run",
         "--template", str(REPORT / "template.yaml"),
@@ -165,30 +165,25 @@ def test_bad_seed_data_names_the_file_and_line(tmp_path: Path) -> None:
         "--report-dir", str(tmp_path / "out"),
         "--no-progress",
     )  # fmt: skip
+    return result.returncode, result.stderr, data / f"{table}.jsonl"
 
-    assert result.returncode == 2
-    assert f"{data / 'Orders.jsonl'}:2: not a JSON item" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+
+def test_bad_seed_data_names_the_file_and_line(tmp_path: Path) -> None:
+    lines = '{"orderId": "o-1", "placedOn": "2026-01-01"}\n{oops\n'
+
+    code, stderr, path = report_run_with_data(tmp_path, "Orders", lines)
+
+    assert code == 2
+    assert f"{path}:2: not a JSON item" in stderr
+    assert len(stderr.strip().splitlines()) == 1
 
 
 def test_seed_data_for_a_table_the_stack_lacks_is_refused(tmp_path: Path) -> None:
-    data = tmp_path / "data" / "dynamodb"
-    data.mkdir(parents=True)
-    (data / "Customers.jsonl").write_text('{"id": "c-1"}\n')
+    code, stderr, _ = report_run_with_data(tmp_path, "Customers", '{"id": "c-1"}\n')
 
-    result = harness(
-        "run",
-        "--template", str(REPORT / "template.yaml"),
-        "--code-dir", str(REPORT / "src"),
-        "--data", str(tmp_path / "data"),
-        "--days", "1",
-        "--report-dir", str(tmp_path / "out"),
-        "--no-progress",
-    )  # fmt: skip
-
-    assert result.returncode == 2
+    assert code == 2
     assert "the stack has no table 'Customers'; its tables: Orders (nightly-report-Orders-" in (
-        result.stderr
+        stderr
     )
 
 
