@@ -71,6 +71,7 @@ class _Stack:
         self.resources: list[StackResource] = []
         self.outputs: dict[str, str] = {}
         self.events: list[dict[str, str]] = []
+        self.template_body = ""  # what CreateStack or UpdateStack was given
 
 
 class LocalStackStandIn(WsgiServer):
@@ -199,6 +200,7 @@ class LocalStackStandIn(WsgiServer):
             if match:
                 given[value] = form.get(f"Parameters.member.{match.group(1)}.ParameterValue", "")
         path = Path(self._scratch.name) / f"{stack.name}.yaml"
+        stack.template_body = form["TemplateBody"]
         path.write_text(form["TemplateBody"])
         try:
             template = Template.load(path)

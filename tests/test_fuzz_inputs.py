@@ -99,7 +99,7 @@ class _Valid(Exception):
     """The options passed every check: the run would start."""
 
 
-def _prepare_only(options: runner.RunOptions, console: Any = None) -> Any:
+def _prepare_only(options: runner.RunOptions, console: Any = None, **where: Any) -> Any:
     runner._prepare(options)
     raise _Valid
 

@@ -4,7 +4,9 @@ the AWS target, which refuses to act without --yes and never reaches AWS here.""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from harness.live import LiveOptions, live
 from mock_api import BackgroundServer, Dataset, create_app
 
 from ..localstack_standin import LocalStackStandIn
-from .cli import harness
+from .cli import REPO, harness
 
 TOKEN = "tok_live_test"
 
@@ -101,6 +103,25 @@ def test_the_template_deploys_to_localstack_and_is_read_back(
     assert localstack.stacks["scheduled-sync"].status == "CREATE_COMPLETE"
     function = backend.client("lambda").get_function_configuration(FunctionName="scheduled-sync")
     assert function["Environment"]["Variables"]["EXTERNAL_API_URL"] == "http://mock-api:8000"
+
+
+def test_a_sam_project_deploys_to_localstack_expanded_as_for_the_embedded_aws(
+    localstack: LocalStackStandIn, backend: EmbeddedBackend
+) -> None:
+    result = harness(
+        "deploy", "--target", "localstack", "--endpoint-url", localstack.url,
+        "--template", str(REPO / "examples" / "sam-cleanup" / "template.yaml"),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert "Stack sam-cleanup on LocalStack" in result.stdout
+    assert "scheduler cron(30 1 * * ? *) (Europe/Paris)" in result.stdout
+    body = json.loads(localstack.stacks["sam-cleanup"].template_body)
+    assert "Transform" not in body  # CloudFormation got what the translator made of it
+    assert body["Resources"]["Cleanup"]["Type"] == "AWS::Lambda::Function"
+    code = body["Resources"]["Cleanup"]["Properties"]["Code"]
+    zipped = backend.client("s3").get_object(Bucket=code["S3Bucket"], Key=code["S3Key"])
+    assert "cleanup.py" in zipfile.ZipFile(io.BytesIO(zipped["Body"].read())).namelist()
 
 
 def test_a_stack_localstack_rolls_back_is_one_line_naming_the_resource(
