@@ -3,6 +3,7 @@ input is one line and exit 2 (AWS's own bounds and words where AWS has them)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def check_api(upstream: str | None, cassette: Path | None, env: str) -> None:
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
             shown = upstream if len(upstream) <= 80 else upstream[:77] + "..."
             raise BadInput(f"--api-upstream {shown!r} must be an http:// or https:// URL")
-    if cassette is not None and not cassette.is_file():
+    if cassette is not None and not os.path.isfile(cassette):  # False for any bad name
         raise BadInput(f"--api-cassette {str(cassette)!r} is not a file")
     if not _ENV_NAME.match(env):
         shown = env if len(env) <= 80 else env[:77] + "..."

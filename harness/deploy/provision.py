@@ -8,6 +8,7 @@ another) and returns what a run needs from the result.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -150,7 +151,7 @@ def check_function(
         raise BadInput(
             f"--function-timeout must be 1 to 900 seconds (Lambda's limits), got {timeout_seconds}"
         )
-    if code_dir is not None and not code_dir.is_dir():
+    if code_dir is not None and not os.path.isdir(code_dir):  # False for any bad name
         raise BadInput(f"--code-dir {str(code_dir)!r} is not a directory")
     if code_dir is not None and handler is None and template is None:
         raise BadInput(

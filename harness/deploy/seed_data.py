@@ -13,6 +13,7 @@ Everything is checked before anything is written, so bad data is one line and ex
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,7 +53,7 @@ def check_data_dir(data: Path | None) -> None:
     """The directory exists and holds only what `--data` reads."""
     if data is None:
         return
-    if not data.is_dir():
+    if not os.path.isdir(data):  # False for any bad name (too long, a NUL byte)
         raise BadInput(f"--data {str(data)!r} is not a directory")
     unknown = sorted(p.name for p in data.iterdir() if p.name not in KINDS)
     if unknown:

@@ -51,7 +51,7 @@ def _home_of(module_name: str, search: Iterable[Path]) -> str | None:
     relative = Path(*module_name.split("."))
     for directory in search:
         for candidate in (relative.with_suffix(".py"), relative / "__init__.py"):
-            if (directory / candidate).is_file():
+            if os.path.isfile(directory / candidate):  # False for a name too long
                 return os.path.join(str(directory.resolve()), "")
     return None
 

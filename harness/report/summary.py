@@ -78,7 +78,7 @@ def summary_table(report: dict[str, Any]) -> Table:
         table.add_row(
             label,
             f"{faults['requests']} {unit}, {faults['faulted']} faulted"
-            f" ({faults['source']}{': ' + applied if applied else ''})",
+            f" ({Path(faults['source']).name}{': ' + applied if applied else ''})",
         )
     for warning in [*report.get("warnings", []), *report.get("alarms_not_evaluated", [])]:
         table.add_row("[yellow]warning[/]", warning)
