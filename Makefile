@@ -94,9 +94,9 @@ logs: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
-# The fuzzers of tests/test_fuzz_inputs.py with many more examples than `make test` runs.
+# The fuzzers (tests/test_fuzz_*.py) with many more examples than `make test` runs.
 fuzz: $(STAMP)
-	HARNESS_FUZZ_EXAMPLES=5000 $(PY) -m pytest -n auto tests/test_fuzz_inputs.py
+	HARNESS_FUZZ_EXAMPLES=5000 $(PY) -m pytest -n auto tests/test_fuzz_inputs.py tests/test_fuzz_user_inputs.py
 
 # PYTHONPATH=.: two benchmarks fire the small handlers in tests/fixture_handlers.py.
 bench: $(STAMP)
