@@ -346,8 +346,20 @@ def _serve(backend: EmbeddedBackend, tables: list[str]) -> None:
         f" --endpoint-url {url} {example}",
         flush=True,
     )
-    with signals_raise():
-        _wait_for_interrupt()
+    try:
+        with signals_raise():
+            _wait_forever()
+    except Terminated:
+        raise typer.Exit(143) from None
+    except KeyboardInterrupt:  # Ctrl-C is how serving ends: the run's own exit code stands
+        pass
+
+
+def _wait_forever() -> None:
+    import time
+
+    while True:
+        time.sleep(3600)
 
 
 def _wait_for_interrupt() -> None:

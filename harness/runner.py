@@ -464,7 +464,7 @@ def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunR
         "alarms_not_evaluated": c.alarm_warnings,
         "aws_calls": c.aws_calls,
         **monitoring(c.fires, p.report_dir / "logs.jsonl", c.alarm_specs, options.start, end),
-        "stack": {"name": s.deployed.stack.name, "resources": s.deployed.stack.physical_ids()},
+        "stack": {"name": s.deployed.stack.name, "resources": s.deployed.stack.names()},
         "tables": {
             name: record_stats(items) if name == records_table and ours else {"items": len(items)}
             for name, items in c.tables.items()

@@ -68,7 +68,10 @@ def add_control_plane(app: FastAPI, api: MockApi) -> None:
             plan = parse_plan(document)
         except FaultRuleError as exc:
             return JSONResponse({"detail": str(exc)}, status_code=422)
-        api.set_faults(plan)
+        try:
+            api.set_faults(plan)
+        except FaultRuleError as exc:  # a fault this API cannot apply (records-only kinds)
+            return JSONResponse({"detail": str(exc)}, status_code=422)
         return {"rules": len(plan.rules)}
 
     @app.delete("/_faults", tags=["control"])

@@ -74,18 +74,31 @@ class HttpUpstream:
 
     def __init__(self, base_url: str) -> None:
         self.name = base_url.rstrip("/")
-        self._client = httpx.AsyncClient(
-            base_url=self.name, timeout=UPSTREAM_TIMEOUT_SECONDS, follow_redirects=False
-        )
 
     async def send(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
     ) -> Answer:
+        # A client a request: a scheduled function asks rarely, and nothing stays open
+        # (the server runs without lifespan events to close a shared one).
+        async with httpx.AsyncClient(
+            timeout=UPSTREAM_TIMEOUT_SECONDS, follow_redirects=False
+        ) as client:
+            return await self._send(client, method, path, query, headers, body)
+
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Answer:
         url = self.name + path + (f"?{query}" if query else "")
         forwarded = {k: v for k, v in headers.items() if k.lower() not in _HOP}
-        request = self._client.build_request(method, url, headers=forwarded, content=body)
+        request = client.build_request(method, url, headers=forwarded, content=body)
         try:
-            response = await self._client.send(request, stream=True)
+            response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
             return _bad_gateway(f"upstream {self.name} did not answer: {reason}")
@@ -104,7 +117,7 @@ class HttpUpstream:
         return Answer(response.status_code, kept, b"".join(chunks))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        return None
 
 
 class CassetteUpstream:
@@ -136,6 +149,18 @@ class CassetteUpstream:
             raise FaultRuleError(f"{path}: not a vcrpy cassette ({reason})") from None
         if not len(self._cassette):
             raise FaultRuleError(f"{path}: the cassette holds no interactions")
+        for number, response in enumerate(self._cassette.responses, 1):
+            status = (response.get("status") or {}) if isinstance(response, dict) else {}
+            body = (response.get("body") or {}) if isinstance(response, dict) else {}
+            if (
+                not isinstance(status.get("code"), int)
+                or not isinstance(response.get("headers") or {}, dict)
+                or not isinstance(body.get("string", b""), str | bytes | type(None))
+            ):
+                raise FaultRuleError(
+                    f"{path}: interaction {number}'s response needs status.code (a number),"
+                    " headers (a mapping) and body.string (text)"
+                )
 
     async def send(
         self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
@@ -184,12 +209,14 @@ def check_upstream_plan(plan: FaultPlan) -> None:
 
 
 def any_path(plan: FaultPlan) -> FaultPlan:
-    """The plan with its rules for the records API's `/records` made to match any path."""
+    """A built-in plan for any API: its rules for the records API's `/records` made to
+    match any path, and those that rewrite records pages left out."""
     rules = [
         rule.model_copy(update={"match": rule.match.model_copy(update={"path": None})})
         if rule.match.path == "/records"
         else rule
         for rule in plan.rules
+        if rule.fault.kind not in DATA_KINDS
     ]
     return plan.model_copy(update={"rules": rules})
 
@@ -229,7 +256,7 @@ def create_upstream_app(
     async def forward(request: Request, path: str) -> Response:
         answer = await upstream.send(
             request.method,
-            request.url.path,
+            request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
             request.url.query,
             dict(request.headers),
             await request.body(),

@@ -142,3 +142,92 @@ def test_the_proxy_answers_502_in_one_line_when_the_upstream_is_down() -> None:
     assert "did not answer" in answer.json()["error"]
     journal = app.state.api.journal.entries()
     assert [(e.path, e.status) for e in journal] == [("/anything", 502)]
+
+
+def test_a_key_that_cannot_be_a_file_is_left_out_of_the_dump(
+    harness_backend: Any, tmp_path: Path
+) -> None:
+    from harness.report.document import dump_buckets
+
+    harness_backend.reset()
+    s3 = harness_backend.client("s3")
+    s3.create_bucket(Bucket="reports")
+    for key in ("2026", "2026/01.csv", "x" * 300, "ok.txt"):
+        s3.put_object(Bucket="reports", Key=key, Body=b"1")
+
+    stats = dump_buckets(s3, tmp_path)
+
+    assert stats == {"reports": {"objects": 4, "bytes": 4, "dumped": 2}}
+    assert (tmp_path / "reports" / "ok.txt").read_bytes() == b"1"
+
+
+def test_built_in_plans_in_front_of_any_api_leave_records_faults_out() -> None:
+    from mock_api import load_faults
+    from mock_api.rules import DATA_KINDS
+    from mock_api.upstream import any_path
+
+    for spec in ("chaos", "bad-data", "random"):
+        plan = any_path(load_faults(spec, seed=1))
+        assert all(r.fault.kind not in DATA_KINDS for r in plan.rules), spec
+        assert all(r.match.path != "/records" for r in plan.rules), spec
+
+
+def test_the_proxys_control_plane_refuses_records_faults_with_422() -> None:
+    from mock_api.upstream import HttpUpstream
+
+    clock = VirtualClock(datetime(2026, 1, 1, tzinfo=UTC))
+    app = create_upstream_app(HttpUpstream("http://127.0.0.1:9"), clock=clock, seed=1)
+    with TestClient(app) as client:
+        answer = client.post("/_faults", json={"rules": [{"fault": {"kind": "poison"}}]})
+    assert answer.status_code == 422
+    assert "rewrites the records API's pages" in answer.json()["detail"]
+
+
+def test_a_cassette_answer_without_a_status_is_refused_at_load(tmp_path: Path) -> None:
+    path = tmp_path / "cassette.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "interactions": [
+                    {
+                        "request": {
+                            "method": "GET",
+                            "uri": "http://x/a",
+                            "body": None,
+                            "headers": {},
+                        },
+                        "response": {"headers": {}, "body": {"string": "{}"}},
+                    }
+                ],
+            }
+        )
+    )
+    try:
+        CassetteUpstream(path)
+    except FaultRuleError as exc:
+        assert "interaction 1's response needs status.code" in str(exc)
+    else:
+        raise AssertionError("a cassette with no status loaded")
+
+
+def test_a_typed_number_given_as_a_number_is_one_line(harness_backend: Any, tmp_path: Path) -> None:
+    from harness.deploy.embedded_stack import StackResource
+    from harness.deploy.seed_data import load_data
+
+    harness_backend.reset()
+    harness_backend.client("dynamodb").create_table(
+        TableName="T",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    (tmp_path / "dynamodb").mkdir()
+    (tmp_path / "dynamodb" / "T.jsonl").write_text('{"id": {"N": 3}}\n')
+    resources = [StackResource("T", "AWS::DynamoDB::Table", "T")]
+    try:
+        load_data(harness_backend, tmp_path, resources)
+    except BadInput as exc:
+        one_line(exc)
+    else:
+        raise AssertionError("a number where DynamoDB JSON wants a string was taken")

@@ -79,7 +79,12 @@ def create_with_model(
         StackId=stack.pseudo["AWS::StackId"],
         ResourceType=kind,
     )
-    return str(resource.physical_resource_id), ModelAttributes(resource)
+    # Most models name their physical id; some (Lambda versions, event buses) only an ARN.
+    for attribute in ("physical_resource_id", "arn", "name"):
+        ref = getattr(resource, attribute, None)
+        if ref:
+            return str(ref), ModelAttributes(resource)
+    return physical, ModelAttributes(resource)
 
 
 def add_aws_managed_policy(account: str, arn: str) -> None:

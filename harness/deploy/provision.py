@@ -30,6 +30,7 @@ from .stacks import (
     StackDeployment,
     deploy_to_embedded,
     read_back,
+    schedule_group,
     stack_name_for,
 )
 
@@ -229,7 +230,7 @@ def provision(
 def _set_action_after_completion(backend: AwsBackend, name: str, action: str) -> None:
     """Re-create the schedule with the action: moto's UpdateSchedule drops the field."""
     scheduler = backend.client("scheduler")
-    current = scheduler.get_schedule(Name=name)
+    current = scheduler.get_schedule(Name=name, GroupName=schedule_group(backend, name))
     keys = (
         "ScheduleExpression",
         "ScheduleExpressionTimezone",

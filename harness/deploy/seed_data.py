@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..errors import BadInput
 from .embedded_stack import StackResource
@@ -89,19 +89,23 @@ def load_data(backend: Any, data: Path, resources: list[StackResource]) -> SeedD
         for bucket in sorted((data / "s3").iterdir() if (data / "s3").is_dir() else [])
         if bucket.is_dir()
     ]
-    secrets = [(names.physical(p.name, _SECRET), _secret(p)) for p in _files(data / "secrets")]
+    secrets = [
+        (names.physical(p.name, _SECRET), _secret(p), p.name) for p in _files(data / "secrets")
+    ]
     try:
         return _write(backend, tables, objects, secrets)
     except ClientError as exc:
         error = exc.response.get("Error", {})
         raise BadInput(f"--data {data}: {error.get('Code')}: {error.get('Message')}") from None
+    except BotoCoreError as exc:  # botocore's own checks: a bucket name, a typed value
+        raise BadInput(f"--data {data}: {' '.join(str(exc).split())}") from None
 
 
 def _write(
     backend: Any,
     tables: list[tuple[str, list[dict[str, Any]]]],
     objects: list[tuple[str, list[tuple[str, Path]]]],
-    secrets: list[tuple[str, str]],
+    secrets: list[tuple[str, str, str]],
 ) -> SeedData:
     seeded = SeedData()
     for table, items in tables:
@@ -113,9 +117,9 @@ def _write(
         for key, path in files:
             s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
         seeded.objects[bucket] = len(files)
-    for secret, value in secrets:
+    for secret, value, name in secrets:
         _put_secret(backend.client("secretsmanager"), secret, value)
-        seeded.secrets.append(secret.rsplit(":", 1)[-1] if secret.startswith("arn:") else secret)
+        seeded.secrets.append(name)  # as the user named it (an ARN's suffix is random)
     return seeded
 
 

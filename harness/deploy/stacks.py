@@ -43,6 +43,11 @@ class StackDeployment:
     def of_type(self, kind: str) -> list[str]:
         return [r.physical_id for r in self.resources if r.type == kind]
 
+    def names(self) -> dict[str, str]:
+        """`physical_ids` but URLs and ARNs: they hold a port or a random suffix, which
+        a report that one seed fixes leaves out."""
+        return {k: v for k, v in self.physical_ids().items() if not v.startswith(("http", "arn:"))}
+
     def physical_ids(self) -> dict[str, str]:
         """Each resource's physical id (a table's or bucket's name) by its logical id."""
         return {r.logical_id: r.physical_id for r in self.resources}
@@ -88,7 +93,23 @@ def stack_name_for(template: Path) -> str:
 def read_back(backend: Any, stack: StackDeployment) -> DeployedDelivery:
     """What fires the function, read from the backend's own APIs as the deploy left it."""
     kind, name = stack.trigger(backend)
-    return read_rule(backend, name) if kind == "rule" else read_schedule(backend, name)
+    try:
+        if kind == "rule":
+            return read_rule(backend, name)
+        return read_schedule(backend, name, schedule_group(backend, name))
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise BadInput(
+            f"reading back {kind} {name} failed: {error.get('Code')}: {error.get('Message')}"
+        ) from None
+
+
+def schedule_group(backend: Any, name: str) -> str:
+    """The group a Scheduler schedule of that name is in (`default` unless a template
+    put it in a group of its own)."""
+    pages = backend.client("scheduler").get_paginator("list_schedules").paginate(NamePrefix=name)
+    groups = [s["GroupName"] for page in pages for s in page["Schedules"] if s["Name"] == name]
+    return groups[0] if groups else "default"
 
 
 def artifact_key(code: bytes) -> str:

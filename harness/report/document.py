@@ -85,8 +85,11 @@ def dump_buckets(s3: Any, directory: Path) -> dict[str, dict[str, Any]]:
                 if written >= MAX_DUMPED_OBJECTS or any(p in ("", ".", "..") for p in parts):
                     continue
                 target = root.joinpath(*parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                try:  # a key that is also another key's prefix, or a name too long
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                except OSError:
+                    continue
                 written += 1
         stats[bucket] = {"objects": objects, "bytes": size, "dumped": written}
     return stats

@@ -137,10 +137,6 @@ def test_a_cloudformation_project_replays_its_recorded_api(tmp_path: Path) -> No
         (["--check", "nowhere_at_all:f"], "--check module 'nowhere_at_all' cannot be imported"),
         (["--data", "nowhere"], "is not a directory"),
         (["--data", "docs"], "is not one of dynamodb/, s3/, secrets/"),
-        (
-            ["--api-upstream", "http://127.0.0.1:9", "--faults", "bad-data"],
-            "rewrites the records API's pages",
-        ),
     ],
 )
 def test_bad_user_stack_options_are_one_line_and_exit_2(args: list[str], message: str) -> None:
@@ -148,6 +144,22 @@ def test_bad_user_stack_options_are_one_line_and_exit_2(args: list[str], message
 
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_rule_of_yours_that_rewrites_records_pages_is_refused_before_your_api(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: spoiled\n    fault: {kind: poison}\n")
+
+    result = harness(
+        "run", "--days", "1", "--no-progress", "--report-dir", str(tmp_path / "out"),
+        "--api-upstream", "http://127.0.0.1:9", "--faults", str(rules),
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert "spoiled: kind 'poison' rewrites the records API's pages" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
