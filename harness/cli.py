@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from contextlib import ExitStack
+import time
+from contextlib import ExitStack, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -332,7 +333,8 @@ def deploy_command(
                 f"The embedded AWS serves the stack at [bold]{backend.endpoint_url}[/]"
                 " (any credentials); Ctrl-C stops it."
             )
-            _wait_for_interrupt()
+            with suppress(KeyboardInterrupt):
+                _wait_forever()
 
 
 def _serve(backend: EmbeddedBackend, tables: list[str]) -> None:
@@ -356,20 +358,8 @@ def _serve(backend: EmbeddedBackend, tables: list[str]) -> None:
 
 
 def _wait_forever() -> None:
-    import time
-
     while True:
         time.sleep(3600)
-
-
-def _wait_for_interrupt() -> None:
-    import time
-
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command("live")
