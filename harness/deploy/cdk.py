@@ -15,6 +15,7 @@ from mock_api.documents import DocumentError, load_json
 from ..errors import BadInput
 from .cloudformation import Stack, Template
 from .package import build_user_zip
+from .seed_data import ensure_bucket
 
 MAX_MANIFEST_BYTES = 10_000_000
 
@@ -50,7 +51,7 @@ def publish_assets(template: Template, stack: Stack, s3: Any) -> dict[tuple[str,
         for destination in (asset.get("destinations") or {}).values():
             bucket = str(stack.resolve({"Fn::Sub": destination["bucketName"]}))
             key = str(destination["objectKey"])
-            _ensure_bucket(s3, bucket)
+            ensure_bucket(s3, bucket)
             s3.put_object(Bucket=bucket, Key=key, Body=code)
             published[(bucket, key)] = directory
     return published
@@ -67,9 +68,3 @@ def asset_code_dirs(
         if directory is not None:
             found[logical] = directory
     return found
-
-
-def _ensure_bucket(s3: Any, bucket: str) -> None:
-    names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-    if bucket not in names:
-        s3.create_bucket(Bucket=bucket)

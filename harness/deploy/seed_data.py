@@ -113,7 +113,7 @@ def _write(
         seeded.items[table] = seeded.items.get(table, 0) + len(items)
     s3 = backend.client("s3")
     for bucket, files in objects:
-        _ensure_bucket(s3, bucket)
+        ensure_bucket(s3, bucket)
         for key, path in files:
             s3.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
         seeded.objects[bucket] = len(files)
@@ -242,7 +242,8 @@ def _objects(bucket: Path) -> Iterator[tuple[str, Path]]:
             yield path.relative_to(bucket).as_posix(), path
 
 
-def _ensure_bucket(s3: Any, bucket: str) -> None:
+def ensure_bucket(s3: Any, bucket: str) -> None:
+    """The bucket, created unless it is there already."""
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)

@@ -84,10 +84,14 @@ def _charge(choose: Callable[[_Model], Any], kind: str) -> None:
         time.sleep(seconds)  # the bound thread's sleep: virtual, and stops at the deadline
 
 
-def take_calls(request_id: str) -> dict[str, int]:
-    """The AWS calls `request_id` made (attempts, retries included), forgotten here."""
+def take_calls(request_id: str, *, with_init: bool = False) -> dict[str, int]:
+    """The AWS calls `request_id` made (attempts, retries included), and with
+    `with_init` those init made before it (a cold start's); forgotten here."""
     with _calls_lock:
-        return _calls.pop(request_id, {})
+        calls = _calls.pop(request_id, {})
+        for name, count in (_calls.pop("", {}) if with_init else {}).items():
+            calls[name] = calls.get(name, 0) + count
+        return calls
 
 
 def _count(name: str) -> None:

@@ -175,9 +175,7 @@ class InProcessExecutor:
             status = "timeout"
             error = timeout_error(request_id, self._function.timeout_seconds)
         self._latency.forget(request_id)
-        calls = charges.take_calls(request_id)
-        for name, count in (charges.take_calls("") if cold else {}).items():  # init's calls
-            calls[name] = calls.get(name, 0) + count
+        calls = charges.take_calls(request_id, with_init=cold)
         # A timeout resets the environment (the handler stays imported here, but the
         # next invocation pays init again, as Lambda's suppressed init).
         self._warm = True

@@ -182,9 +182,7 @@ def main(
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request_id))
         charges.forget(request_id)
-        calls = charges.take_calls(request_id)
-        for name, count in charges.take_calls("").items():  # init's, on the first invocation
-            calls[name] = calls.get(name, 0) + count
+        calls = charges.take_calls(request_id, with_init=True)  # init's: the first one's
         logs, init_logs = init_logs + captured.close_lines(), []
         # Peak RSS of this worker (KiB on Linux), as Lambda's "Max Memory Used".
         memory = -(-resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
