@@ -11,17 +11,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mock_api import PROFILES, FaultPlan, FaultRuleError, load_faults
-from mock_api.upstream import (
-    CassetteUpstream,
-    HttpUpstream,
-    Upstream,
-    any_path,
-    check_upstream_plan,
-)
 
 from ..errors import BadInput
+
+if TYPE_CHECKING:  # the upstream's httpx costs every start 0.1 s: imported when used
+    from mock_api.upstream import Upstream
 
 # The trigger layer's backoff is not documented by AWS ("exponential back off and
 # jitter"). Chosen here: the n-th retry waits 2^(n-1) seconds capped at 5 minutes, with
@@ -136,7 +133,11 @@ def fault_plan_for(spec: str | FaultPlan, seed: int, *, any_api: bool = False) -
         plan = load_faults(spec, seed=seed)
     except FaultRuleError as exc:
         raise BadInput(f"--faults: {exc}") from None
-    return any_path(plan) if any_api and (spec in PROFILES or spec == "random") else plan
+    if any_api and (spec in PROFILES or spec == "random"):
+        from mock_api.upstream import any_path
+
+        return any_path(plan)
+    return plan
 
 
 def upstream_for(url: str | None, cassette: Path | None, plan: FaultPlan) -> Upstream | None:
@@ -144,6 +145,8 @@ def upstream_for(url: str | None, cassette: Path | None, plan: FaultPlan) -> Ups
     fault engine stands in front of instead of the mock records API."""
     if url is None and cassette is None:
         return None
+    from mock_api.upstream import CassetteUpstream, HttpUpstream, check_upstream_plan
+
     try:
         check_upstream_plan(plan)
         return CassetteUpstream(cassette) if cassette is not None else HttpUpstream(str(url))
