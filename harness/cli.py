@@ -9,9 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import time
-from contextlib import ExitStack, suppress
-from datetime import datetime
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,7 +18,13 @@ import typer.core
 from rich.console import Console
 from typer.exceptions import TyperException
 
-from .clock import parse_instant
+from .deploy.commands import (
+    TemplateOption,
+    option_instant,
+    option_pairs,
+    stack_commands,
+    wait_forever,
+)
 from .errors import BadInput, Terminated, signals_raise
 from .report import print_summary
 from .runner import DEFAULT_START, RunOptions, run
@@ -43,35 +47,9 @@ app = typer.Typer(
 )
 
 
-def _instant(text: str, option: str = "--start") -> datetime:
-    return parse_instant(text, option)
-
-
-def _pairs(pairs: list[str], option: str = "--env") -> dict[str, str]:
-    result = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise BadInput(f"{option} {pair!r} must look like NAME=value")
-        result[name] = value
-    return result
-
-
 @app.callback()
 def _commands() -> None:
     """Run scheduled AWS Lambda functions on a virtual clock against an embedded AWS."""
-
-
-TemplateOption = Annotated[
-    Path | None,
-    typer.Option(help="a CloudFormation or SAM template to deploy instead of deploy/template.yaml"),
-]
-HandlerOption = Annotated[
-    str | None, typer.Option(help="fire your handler (package.module.function) instead of ours")
-]
-CodeDirOption = Annotated[
-    Path | None, typer.Option(help="the directory your handler's code lives in")
-]
 
 
 @app.command("run")
@@ -86,6 +64,13 @@ def run_command(
     executor: Annotated[
         str, typer.Option(help="how the handler runs: inprocess or subprocess")
     ] = "inprocess",
+    transport: Annotated[
+        str,
+        typer.Option(
+            help="how the function's AWS calls reach the embedded AWS: direct (in this"
+            " process, no sockets) or http (over loopback, as to LocalStack or AWS)"
+        ),
+    ] = "direct",
     report_dir: Annotated[Path, typer.Option(help="where report.json and tables/ go")] = Path(
         "out/run"
     ),
@@ -203,12 +188,13 @@ def run_command(
     options = RunOptions(
         schedule=schedule,
         timezone=tz,
-        start=_instant(start),
+        start=option_instant(start),
         days=days,
         seed=seed,
         executor=executor,
+        transport=transport,
         report_dir=report_dir,
-        environment=_pairs(env or []),
+        environment=option_pairs(env or []),
         changes_per_day=changes_per_day,
         faults=faults,
         latency=latency,
@@ -231,8 +217,8 @@ def run_command(
         api_upstream=api_upstream,
         api_cassette=api_cassette,
         api_env=api_env,
-        start_date=_instant(start_date, "--start-date") if start_date else None,
-        end_date=_instant(end_date, "--end-date") if end_date else None,
+        start_date=option_instant(start_date, "--start-date") if start_date else None,
+        end_date=option_instant(end_date, "--end-date") if end_date else None,
     )
     with ExitStack() as services:
         from .aws.embedded import EmbeddedBackend
@@ -257,86 +243,6 @@ def run_command(
         raise typer.Exit(1)
 
 
-@app.command("deploy")
-def deploy_command(
-    target: Annotated[str, typer.Option(help="embedded, localstack or aws")] = "embedded",
-    template: TemplateOption = None,
-    stack_name: Annotated[
-        str | None,
-        typer.Option(
-            help="the CloudFormation stack's name (default: the template's directory;"
-            " scheduled-sync for ours)"
-        ),
-    ] = None,
-    schedule: Annotated[str, typer.Option(help="AWS schedule expression")] = "cron(0 2 * * ? *)",
-    tz: Annotated[
-        str, typer.Option(help="IANA time zone (not UTC: an EventBridge Scheduler schedule)")
-    ] = "UTC",
-    handler: HandlerOption = None,
-    code_dir: CodeDirOption = None,
-    api_url: Annotated[
-        str | None, typer.Option(help="the external API's URL, as the deployed function sees it")
-    ] = None,
-    api_token: Annotated[
-        str | None, typer.Option(help="the external API's token", envvar="API_TOKEN")
-    ] = None,
-    param: Annotated[
-        list[str] | None, typer.Option(help="a template parameter, NAME=value (repeatable)")
-    ] = None,
-    endpoint_url: Annotated[str, typer.Option(help="LocalStack's endpoint")] = (
-        "http://127.0.0.1:4566"
-    ),
-    region: Annotated[
-        str | None, typer.Option(help="AWS region; default: AWS_REGION or your profile's")
-    ] = None,
-    bucket: Annotated[
-        str | None, typer.Option(help="AWS: the S3 bucket for the zip (default: one is made)")
-    ] = None,
-    yes: Annotated[bool, typer.Option("--yes", help="AWS: really deploy")] = False,
-    wait: Annotated[float, typer.Option(help="seconds to wait for LocalStack's health")] = 120.0,
-    serve: Annotated[
-        bool,
-        typer.Option(
-            "--serve/--no-serve", help="embedded: keep serving the deployed stack until Ctrl-C"
-        ),
-    ] = False,
-) -> None:
-    """Deploy the template and the function's zip, then show what was read back."""
-    from .aws.embedded import EmbeddedBackend
-    from .deploy.targets import DeployOptions, deploy, deployment_tables
-
-    options = DeployOptions(
-        target=target,
-        template=template,
-        stack_name=stack_name,
-        schedule=schedule,
-        timezone=tz,
-        handler=handler,
-        code_dir=code_dir,
-        api_url=api_url,
-        api_token=api_token,
-        parameters=_pairs(param or [], "--param"),
-        endpoint_url=endpoint_url,
-        region=region,
-        bucket=bucket,
-        yes=yes,
-        health_timeout=wait,
-    )
-    console = Console(emoji=False)  # ARNs hold `:secret:`, an emoji code to rich
-    if target != "embedded":
-        console.print(*deployment_tables(deploy(options, console)))
-        return
-    with EmbeddedBackend() as backend:
-        console.print(*deployment_tables(deploy(options, console, backend)))
-        if serve:
-            console.print(
-                f"The embedded AWS serves the stack at [bold]{backend.endpoint_url}[/]"
-                " (any credentials); Ctrl-C stops it."
-            )
-            with suppress(KeyboardInterrupt):
-                _wait_forever()
-
-
 def _serve(backend: EmbeddedBackend, tables: list[str]) -> None:
     """Keep the embedded AWS up with the run's final state until Ctrl-C (or SIGTERM)."""
     url = backend.endpoint_url
@@ -350,105 +256,11 @@ def _serve(backend: EmbeddedBackend, tables: list[str]) -> None:
     )
     try:
         with signals_raise():
-            _wait_forever()
+            wait_forever()
     except Terminated:
         raise typer.Exit(143) from None
     except KeyboardInterrupt:  # Ctrl-C is how serving ends: the run's own exit code stands
         pass
-
-
-def _wait_forever() -> None:
-    while True:
-        time.sleep(3600)
-
-
-@app.command("live")
-def live_command(
-    backend: Annotated[str, typer.Option(help="embedded or localstack")] = "embedded",
-    speed: Annotated[
-        float, typer.Option(help="how much faster than real time (60: an hour a minute)")
-    ] = 1.0,
-    schedule: Annotated[str, typer.Option(help="AWS schedule expression")] = "cron(0 2 * * ? *)",
-    tz: Annotated[str, typer.Option(help="IANA time zone of the expression")] = "UTC",
-    start: Annotated[
-        str | None, typer.Option(help="where the live clock starts (ISO 8601); default: now")
-    ] = None,
-    duration: Annotated[
-        float | None, typer.Option(help="wall seconds to run; default: until Ctrl-C")
-    ] = None,
-    seed: Annotated[int, typer.Option(help="fixes data, fault dice and ids")] = 1,
-    faults: Annotated[str, typer.Option(help="fault profile or rule file")] = "none",
-    template: TemplateOption = None,
-    handler: HandlerOption = None,
-    code_dir: CodeDirOption = None,
-    api_url: Annotated[
-        str | None, typer.Option(help="an API already running (default: start the mock API)")
-    ] = None,
-    api_token: Annotated[
-        str | None, typer.Option(help="that API's token", envvar="API_TOKEN")
-    ] = None,
-    endpoint_url: Annotated[str, typer.Option(help="LocalStack's endpoint")] = (
-        "http://127.0.0.1:4566"
-    ),
-    report_dir: Annotated[Path, typer.Option(help="where fires.jsonl and logs.jsonl go")] = Path(
-        "out/live"
-    ),
-    wait: Annotated[float, typer.Option(help="seconds to wait for LocalStack's health")] = 120.0,
-) -> None:
-    """Deploy, then fire the function by its schedule in real or scaled time."""
-    from .live import LiveOptions, live, summary
-
-    options = LiveOptions(
-        backend=backend,
-        endpoint_url=endpoint_url,
-        speed=speed,
-        schedule=schedule,
-        timezone=tz,
-        start=_instant(start) if start else None,
-        duration=duration,
-        seed=seed,
-        faults=faults,
-        template=template,
-        handler=handler,
-        code_dir=code_dir,
-        api_url=api_url,
-        api_token=api_token,
-        report_dir=report_dir,
-        health_timeout=wait,
-    )
-    console = Console()
-    result = live(options, console)
-    console.print(summary(result))
-
-
-@app.command("up")
-def up_command(
-    wait: Annotated[int, typer.Option(help="seconds to wait for the stack's health")] = 300,
-) -> None:
-    """Start LocalStack, the mock API and the harness (live) with Docker Compose."""
-    from .deploy.compose import up
-
-    up(wait)
-    Console().print(
-        "Up: the harness deployed the stack to LocalStack and is firing it."
-        " [bold]make logs[/] follows it; [bold]make down[/] stops everything."
-    )
-
-
-@app.command("down")
-def down_command() -> None:
-    """Stop the Compose stack and remove its containers and volumes."""
-    from .deploy.compose import run_compose
-
-    raise typer.Exit(run_compose(["down", "--volumes", "--remove-orphans"]))
-
-
-@app.command("logs")
-def logs_command() -> None:
-    """Follow the Compose stack's logs."""
-    from .deploy.compose import run_compose
-
-    raise typer.Exit(run_compose(["logs", "--follow", "--tail", "200"]))
 
 
 @app.command("report")
@@ -464,6 +276,7 @@ def report_command(
     Console().print(f"Page: [bold]{page}[/]", soft_wrap=True)
 
 
+app.add_typer(stack_commands)
 app.add_typer(schedule_app, name="schedule")
 
 

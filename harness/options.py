@@ -24,6 +24,7 @@ DEFAULT_START = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_DAYS = 36_525  # a century of virtual time
 MAX_SEED = 2**63 - 1
 MAX_CHANGES_PER_DAY = 100_000
+TRANSPORTS = ("direct", "http")
 
 
 @dataclass
@@ -34,6 +35,9 @@ class RunOptions:
     days: float = 90.0
     seed: int = 1
     executor: str = "inprocess"
+    # How this process's AWS calls reach the embedded AWS: handed to it in process
+    # ("direct"), or over loopback HTTP as to LocalStack or AWS ("http").
+    transport: str = "direct"
     report_dir: Path = Path("out/run")
     environment: dict[str, str] = field(default_factory=dict)  # overrides for the function
     changes_per_day: int = 100
@@ -91,6 +95,9 @@ def check_options(options: RunOptions) -> None:
     if not 0 < options.days <= MAX_DAYS:  # NaN fails both
         raise BadInput(f"--days must be above 0 and at most {MAX_DAYS:,}, got {options.days}")
     check_executor(options.executor)
+    if options.transport not in TRANSPORTS:
+        shown = options.transport[:40]
+        raise BadInput(f"--transport must be direct or http, got {shown!r}")
     if options.start.tzinfo is None:
         raise BadInput("--start must carry a time zone (end it with Z for UTC)")
     if not in_range(options.start):

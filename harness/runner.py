@@ -16,7 +16,7 @@ import random
 import time
 from collections import Counter
 from contextlib import ExitStack, nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from mock_api import BackgroundServer, Dataset, Entry, FaultPlan, create_app
 from mock_api.upstream import Upstream, create_upstream_app
 
 from .aws import AwsFaultProxy, EmbeddedBackend
+from .aws.direct import routed
 from .clock import VirtualClock, iso_z
 from .delivery import (
     Delivery,
@@ -58,22 +59,16 @@ from .report import (
     build_page,
     dump_buckets,
     dump_tables,
-    fault_summary,
     fire_of,
-    monitoring,
     prepare_report_dir,
     progress_bar,
-    quarantine_in,
     read_alarms,
-    record_stats,
     timing,
-    totals,
-    truth_of,
-    unapplied_rule_warnings,
     write_journal,
     write_logs,
     write_report,
 )
+from .report.assembly import report_of
 from .report.checks import Check, import_check, run_check
 from .runtime import FunctionSpec, executor_for, function_runtime, seeded_uuid
 from .runtime.virtual_time import with_real_clocks
@@ -239,6 +234,9 @@ def _provision(
             backend = services.enter_context(EmbeddedBackend())
         else:
             backend.reset()
+        direct = options.transport == "direct"
+        if direct:
+            services.enter_context(routed({backend.endpoint_url: backend.wsgi_app}))
         api_app = (
             create_app(p.dataset, token=p.token, clock=clock, faults=plan, seed=options.seed)
             if p.upstream is None
@@ -266,6 +264,8 @@ def _provision(
             if plan.aws
             else None
         )
+        if direct and proxy is not None:
+            services.enter_context(routed({proxy.url: proxy.wsgi_app}))
     setup = deployed.delivery
     # Fire by the schedule as deployed (what was read back), not by the flags.
     schedule = setup.schedule(options.start)
@@ -433,49 +433,11 @@ def _collect(p: _Prepared, s: _Provisioned, f: _Fired) -> _Collected:
 
 
 def _write(p: _Prepared, s: _Provisioned, c: _Collected, *, wall: float) -> RunResult:
-    options, config, function, end = p.options, s.config, s.function, p.end
+    options, end = p.options, p.end
     if c.interrupted:  # the report covers what ran
         stopped = datetime.fromisoformat(c.interrupted["at"].replace("Z", "+00:00"))
         end = min(end, max(options.start, stopped))
-    records_table, ours = s.records_table, s.ours(c.fires)
-    virtual = (end - options.start).total_seconds()
-    report: dict[str, Any] = {
-        "schedule": s.schedule.text,  # as deployed: a user's template may set its own
-        "timezone": s.schedule.zone.key,
-        "start": iso_z(options.start),
-        "end": iso_z(end),
-        "seed": options.seed,
-        "interrupted": c.interrupted is not None,
-        **({"interruption": c.interrupted} if c.interrupted else {}),
-        "executor": options.executor,
-        "latency": p.latency.name,
-        "backend": "embedded",
-        "function": function.to_report(),
-        "wall_seconds": round(wall, 3),
-        "virtual_seconds": virtual,
-        "compression_ratio": round(virtual / wall, 1) if wall else None,
-        "timing": c.timing,
-        "totals": totals(c.fires),
-        "delivery": {**config.to_report(), "schedule_deleted": c.schedule_deleted},
-        "invariants": [i.to_dict() for i in c.invariants],
-        "faults": fault_summary(p.faults_source, c.fault_stats, c.journal),
-        "aws_faults": fault_summary(p.faults_source, c.aws_stats, c.aws_journal),
-        "warnings": unapplied_rule_warnings(c.fault_stats, c.aws_stats),
-        "alarms_not_evaluated": c.alarm_warnings,
-        "aws_calls": c.aws_calls,
-        **monitoring(c.fires, p.report_dir / "logs.jsonl", c.alarm_specs, options.start, end),
-        "stack": {"name": s.deployed.stack.name, "resources": s.deployed.stack.names()},
-        "tables": {
-            name: record_stats(items) if name == records_table and ours else {"items": len(items)}
-            for name, items in c.tables.items()
-        },
-        "buckets": c.buckets,
-        "data": s.seeded.to_report() if s.seeded else None,
-        # The sync's own rows: ground truth against the API, and its quarantine.
-        "truth": truth_of(p.dataset, c.tables, records_table, s.sync_table, end) if ours else None,
-        "quarantine": quarantine_in(c.tables, s.sync_table) if ours else None,
-        "fires": [asdict(fire) for fire in c.fires],
-    }
+    report = report_of(p, s, c, end=end, wall=wall)
     write_journal(c.journal, p.report_dir / "journal.jsonl")
     write_journal(c.aws_journal, p.report_dir / "aws_journal.jsonl")
     path = write_report(report, p.report_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from contextvars import ContextVar
 from typing import Any
 
 from .dataset import dumps
@@ -30,6 +31,9 @@ HANG_LIMIT_SECONDS = 600.0  # a hang ends here even if the client never gives up
 DRIP_WALL_GAP_SECONDS = 0.001  # on a virtual clock chunks still leave one by one
 
 
+_spent: ContextVar[list[float]] = ContextVar("spent")  # each request runs in its own task
+
+
 class FaultInjector:
     def __init__(self, app: Any, api: MockApi) -> None:
         self.app = app
@@ -45,6 +49,10 @@ class FaultInjector:
         logical_started = api.clock.now()
         decision = api.engine.decide(scope["method"], scope["path"], logical_started)
         sent: list[int | None] = [None]
+        # The logical time this request spent here (delays, drips): not the clock's
+        # reading at the end, which the client's thread moves on once it has the headers.
+        spent = [0.0]
+        _spent.set(spent)
 
         async def tracking_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -67,7 +75,7 @@ class FaultInjector:
                 fault=decision.fault.describe() if decision else None,
                 rule=decision.rule if decision else None,
                 duration_ms=(time.perf_counter() - wall_started) * 1000,
-                logical_ms=(api.clock.now() - logical_started).total_seconds() * 1000,
+                logical_ms=spent[0] * 1000,
             )
 
     async def _apply(
@@ -149,6 +157,7 @@ class FaultInjector:
         return start, b"".join(chunks)
 
     async def _wait(self, seconds: float) -> None:
+        _spent.get([0.0])[0] += seconds
         clock = self.api.clock
         if getattr(clock, "virtual", False):
             clock.sleep(seconds)  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ class Entry:
     fault: str | None
     rule: int | None
     duration_ms: float  # wall time from request to the last byte (or the close)
-    logical_ms: float  # logical time that passed meanwhile (delays, drips)
+    logical_ms: float  # logical time the request spent in the API (delays, drips)
 
     # Formatting waits until someone reads the journal: recording stays cheap.
     @property

@@ -162,3 +162,109 @@ def test_the_item_size_limit_still_holds(dynamodb: Any) -> None:
     with pytest.raises(ClientError, match="Item size has exceeded"):
         dynamodb.put_item(TableName="T", Item=big)
     dynamodb.put_item(TableName="T", Item={**big, "b": {"S": "y" * 1000}})
+
+
+def test_queries_see_every_kind_of_write(dynamodb: Any) -> None:
+    """The partition index follows puts, deletes, batches, updates that move an item to
+    another partition or out of the index, and transactions."""
+    rng = random.Random(11)
+    colours = ["red", "green", "blue", "pink"]
+
+    def key() -> dict[str, Any]:
+        return {"pk": {"S": f"p{rng.randrange(40)}"}, "sk": {"N": str(rng.randrange(200))}}
+
+    def item() -> dict[str, Any]:
+        return {**key(), "g": {"S": rng.choice(colours)}, "when": {"S": "2026-01-05"}}
+
+    writes = {
+        "put": lambda: dynamodb.put_item(TableName="T", Item=item()),
+        "delete": lambda: dynamodb.delete_item(TableName="T", Key=key()),
+        "batch": lambda: dynamodb.batch_write_item(
+            RequestItems={
+                "T": [{"PutRequest": {"Item": item()}} for _ in range(5)]
+                + [{"DeleteRequest": {"Key": key()}}]
+            }
+        ),
+        "move": lambda: dynamodb.update_item(
+            TableName="T",
+            Key=key(),
+            UpdateExpression="SET g = :g, #w = :w",
+            ExpressionAttributeNames={"#w": "when"},
+            ExpressionAttributeValues={":g": {"S": rng.choice(colours)}, ":w": {"S": "2026-01-02"}},
+        ),
+        "unindex": lambda: dynamodb.update_item(
+            TableName="T", Key=key(), UpdateExpression="REMOVE g"
+        ),
+        "transact": lambda: dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "T", "Item": item()}},
+                {"Update": {"TableName": "T", "Key": key(), "UpdateExpression": "REMOVE g"}},
+            ]
+        ),
+    }
+    for _ in range(60):
+        writes[rng.choice(sorted(writes))]()
+        colour = rng.choice(colours)
+        index_query = {
+            "TableName": "T",
+            "IndexName": "by-g",
+            "KeyConditionExpression": "g = :g",
+            "ExpressionAttributeValues": {":g": {"S": colour}},
+        }
+        fast, released = both(lambda q=index_query: dynamodb.query(**q))
+        assert fast == released
+        table_query = {
+            "TableName": "T",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": f"p{rng.randrange(40)}"}},
+        }
+        fast, released = both(lambda q=table_query: dynamodb.query(**q))
+        assert fast == released
+
+
+def test_a_number_partition_matches_however_the_number_is_written(backend: EmbeddedBackend) -> None:
+    backend.reset()
+    client = backend.client("dynamodb")
+    client.create_table(
+        TableName="N",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "n", "AttributeType": "N"},
+        ],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-n",
+                "KeySchema": [{"AttributeName": "n", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+    for number, written in enumerate(["1", "1.0", "1.00", "2", "10"]):
+        client.put_item(TableName="N", Item={"id": {"S": f"i{number}"}, "n": {"N": written}})
+    query = {
+        "TableName": "N",
+        "IndexName": "by-n",
+        "KeyConditionExpression": "n = :n",
+        "ExpressionAttributeValues": {":n": {"N": "1.000"}},
+    }
+    fast, released = both(lambda: client.query(**query))
+    assert fast == released
+    assert fast["Count"] == 3
+
+
+def test_a_query_walks_only_its_partition(dynamodb: Any) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from harness.aws import moto_index
+
+    table = dynamodb_backends["123456789012"]["us-east-1"].get_table("T")
+    red = [
+        item for item in table.all_items() if "g" in item.attrs and item.attrs["g"].value == "red"
+    ]
+    candidates = moto_index.candidates(table, "g", DynamoType({"S": "red"}))
+    assert candidates is not None
+    assert sorted(id(item) for item in candidates) == sorted(id(item) for item in red)
+    assert 0 < len(candidates) < len(table.all_items()) / 2

@@ -18,7 +18,7 @@ import botocore.session
 import httpx
 from botocore.config import Config as BotoConfig
 
-from .wsgi_server import WsgiApp, WsgiServer
+from .wsgi_server import WsgiServer
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -116,12 +116,6 @@ class EmbeddedBackend(WsgiServer):
     def reset(self) -> None:
         """Forget every resource: moto's backends are global to the process."""
         httpx.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
-
-    @property
-    def wsgi_app(self) -> WsgiApp:
-        """moto's WSGI application (timed), for in-process callers such as the AWS fault
-        proxy: the same answers as over HTTP without a socket and a thread per call."""
-        return self._app
 
     def usage(self) -> BackendUsage:
         return BackendUsage(self._app.requests, self._app.seconds)

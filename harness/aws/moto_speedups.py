@@ -34,11 +34,17 @@ from typing import Any
 
 import moto
 
+from . import moto_index
+
 PATCHED_VERSION = "5.2.5"
 _applied = False
 _originals: dict[tuple[type, str], Any] = {}
 _PLAIN_TYPES = frozenset({"S", "B", "BOOL"})
 _in_index_query = threading.local()
+
+
+def _item_sort_key(x: Any) -> Any:
+    return (x.hash_key.cast_value, x.range_key.cast_value) if x.range_key else x.hash_key.cast_value
 
 
 def _patch(owner: type, name: str, replacement: Any) -> None:
@@ -57,6 +63,7 @@ def disabled() -> Iterator[None]:
     finally:
         for (owner, name), replacement in patched.items():
             setattr(owner, name, replacement)
+        moto_index.invalidate()  # writes made meanwhile did not reach the index
 
 
 def apply() -> bool:
@@ -106,14 +113,29 @@ def apply() -> bool:
             if len(args) > query_index_position
             else kwargs.get("index_name")
         )
+        hash_key = args[0] if args else kwargs.get("hash_key")
+        if index_name is None:
+            narrowed = moto_index.table_candidates(self, hash_key)
+        else:
+            conditions = kwargs.get("hash_key_conditions") or []
+            narrowed = moto_index.candidates(self, *conditions[0]) if conditions else None
         _in_index_query.active = index_name is not None
+        _in_index_query.candidates = narrowed
         try:
             return original_query(self, *args, **kwargs)
         finally:
             _in_index_query.active = False
+            _in_index_query.candidates = None
 
     def all_items(self: Any) -> list[Any]:
-        items: list[Any] = []
+        narrowed = getattr(_in_index_query, "candidates", None)
+        if narrowed is not None:  # a query's partition (moto's loop filters it as ever)
+            _in_index_query.candidates = None  # one walk per query
+            items: list[Any] = narrowed
+            if getattr(_in_index_query, "active", False):
+                return items
+            return sorted(items, key=_item_sort_key)
+        items = []
         for hash_set in self.items.values():
             if self.range_key_attr:
                 items.extend(hash_set.values())
@@ -121,14 +143,7 @@ def apply() -> bool:
                 items.append(hash_set)
         if getattr(_in_index_query, "active", False):
             return items
-        return sorted(
-            items,
-            key=lambda x: (
-                (x.hash_key.cast_value, x.range_key.cast_value)
-                if x.range_key
-                else x.hash_key.cast_value
-            ),
-        )
+        return sorted(items, key=_item_sort_key)
 
     def sorted_items(
         self: Any, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Any]
@@ -189,6 +204,62 @@ def apply() -> bool:
 
     _patch(picker, "__call__", pick)
 
+    serializer = serialize.ResponseSerializer
+    original_structure: Any = serializer._serialize_type_structure
+    plans: dict[tuple[Any, ...], tuple[dict[str, frozenset[str]], bool]] = {}
+
+    def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        chooser = self._value_picker
+        if (
+            type(value) is not dict
+            or not isinstance(self, serialize.BaseJSONSerializer)
+            or type(chooser).__call__ is not pick
+            or chooser.alias_providers is not providers
+            or chooser.response_transformers
+        ):
+            return original_structure(self, serialized, value, shape, key)  # type: ignore[no-any-return]
+        # A member none of whose candidate keys the dict holds serializes to nothing, so
+        # only the members the dict can answer are visited, in the shape's order (an
+        # AttributeValue holds one of its ten).
+        service = self.operation_model.service_model.service_name
+        plan_key = (service, shape)
+        plan = plans.get(plan_key)
+        if plan is None:
+            members_of: dict[str, set[str]] = {}
+            dotted = False
+            for member_key, member_shape in shape.members.items():
+                member_shape.parent = shape
+                context = serialize.AttributePickerContext(
+                    obj=value,
+                    key=member_key,
+                    shape=member_shape,
+                    operation_model=self.operation_model,
+                    service_model=self.operation_model.service_model,
+                )
+                for candidate in chooser.get_possible_keys(context):
+                    dotted = dotted or "." in candidate
+                    members_of.setdefault(candidate, set()).add(member_key)
+            plan = ({k: frozenset(v) for k, v in members_of.items()}, dotted)
+            plans[plan_key] = plan
+        members_of_key, dotted = plan
+        if dotted:
+            return original_structure(self, serialized, value, shape, key)  # type: ignore[no-any-return]
+        hit: set[str] = set()
+        for present in value:
+            found = members_of_key.get(present)
+            if found:
+                hit |= found
+        wrapper: Any = self.MAP_TYPE() if key else serialized
+        for member_key, member_shape in shape.members.items():
+            if member_key in hit:
+                member_shape.parent = shape
+                self._serialize_structure_member(wrapper, value, member_shape, member_key)
+        if key:
+            self._default_serialize(serialized, wrapper, shape, key)
+        return None
+
+    _patch(serializer, "_serialize_type_structure", serialize_structure)
+
     json_parser = parse.BaseJSONParser
     original_parse_structure: Any = json_parser._parse_structure
     members_by_json_name: dict[Any, dict[str, str]] = {}
@@ -219,5 +290,6 @@ def apply() -> bool:
     _patch(table.Table, "all_items", all_items)
     _patch(table.Table, "sorted_items", sorted_items)
     _patch(Item, "__init__", item_init)
+    moto_index.install(_patch)
     _applied = True
     return True

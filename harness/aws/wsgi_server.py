@@ -28,11 +28,18 @@ class WsgiServer:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_Handler)
+        self._served = app
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         # A short poll interval: shutting down waits for the next poll.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+
+    @property
+    def wsgi_app(self) -> WsgiApp:
+        """The app this server serves, for callers in this process (the direct transport,
+        the AWS fault proxy): the same answers as over HTTP without a socket per call."""
+        return self._served
 
     def start(self) -> Self:
         self._thread.start()
