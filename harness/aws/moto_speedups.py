@@ -12,7 +12,11 @@ taking the wall time, for three reasons that grow with the table:
 - the request parser visits all ten members of every AttributeValue to find the one
   that is there;
 - an item's 400 KB limit is re-checked on every attribute insert, by re-measuring every
-  attribute already present: quadratic in the attribute count.
+  attribute already present: quadratic in the attribute count;
+- the JSON serializer visits all ten members of every AttributeValue it answers with,
+  and reads each key of a plain dict by raising and catching KeyError when it is absent;
+- every request lists its handler class's methods with `inspect.getmembers`;
+- every Query walks the whole table (see moto_index: a partition index).
 
 The replacements sort by the same cast values computed once per item (the order is
 identical: `__lt__` compares exactly those values), skip the first sort in GSI queries
@@ -22,7 +26,10 @@ out the candidate keys for a plain dict once per (key, shape) instead of per val
 (what the providers answer for a dict depends on nothing else), parse a one-key JSON
 structure by looking its key up (the result holds that one member either way), and
 check the size limit once per item (sizes are non-negative, so a prefix passes the
-limit only if the whole item does). tests/test_moto_speedups.py compares them with moto's originals.
+limit only if the whole item does), serialize only the members a plain dict holds a
+candidate key for (the others serialize to nothing), look keys up with `dict.get`, and
+list a class's methods once. tests/test_moto_speedups.py compares them with moto's
+originals.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 
 import moto
@@ -39,6 +47,7 @@ from . import moto_index
 PATCHED_VERSION = "5.2.5"
 _applied = False
 _originals: dict[tuple[type, str], Any] = {}
+_module_originals: dict[tuple[ModuleType, str], Any] = {}
 _PLAIN_TYPES = frozenset({"S", "B", "BOOL"})
 _in_index_query = threading.local()
 
@@ -52,17 +61,27 @@ def _patch(owner: type, name: str, replacement: Any) -> None:
     setattr(owner, name, replacement)
 
 
+def _patch_module(module: ModuleType, name: str, replacement: Any) -> None:
+    _module_originals[(module, name)] = getattr(module, name)
+    setattr(module, name, replacement)
+
+
 @contextmanager
 def disabled() -> Iterator[None]:
     """moto as released, for the duration (tests compare the two)."""
     patched = {(owner, name): owner.__dict__[name] for owner, name in _originals}
+    module_patched = {(m, name): getattr(m, name) for m, name in _module_originals}
     for (owner, name), original in _originals.items():
         setattr(owner, name, original)
+    for (module, name), original in _module_originals.items():
+        setattr(module, name, original)
     try:
         yield
     finally:
         for (owner, name), replacement in patched.items():
             setattr(owner, name, replacement)
+        for (module, name), replacement in module_patched.items():
+            setattr(module, name, replacement)
         moto_index.invalidate()  # writes made meanwhile did not reach the index
 
 
@@ -73,7 +92,7 @@ def apply() -> bool:
         return True
     if moto.__version__ != PATCHED_VERSION:
         return False
-    from moto.core import parse, serialize
+    from moto.core import parse, responses, serialize
     from moto.core.constants import MISSING
     from moto.core.utils import get_value
     from moto.dynamodb.exceptions import ItemSizeTooLarge
@@ -192,7 +211,13 @@ def apply() -> bool:
             candidates_by_shape[cache_key] = candidates
         value = None
         for candidate in candidates:
-            found = get_value(obj, candidate, MISSING)
+            # get_value on a plain dict is `obj[key]` or its default (a dotted key walks
+            # a path): a lookup, without raising and catching KeyError for each miss.
+            found = (
+                obj.get(candidate, MISSING)
+                if "." not in candidate
+                else get_value(obj, candidate, MISSING)
+            )
             if found is not MISSING:
                 value = found
                 break
@@ -203,6 +228,21 @@ def apply() -> bool:
         return value
 
     _patch(picker, "__call__", pick)
+
+    # Every request asks which functions its handler class has (inspect.getmembers over
+    # the class and its bases) to see whether the action is one: the answer is the
+    # class's, worked out once per class.
+    original_method_names = getattr(responses, "method_names_from_class")  # noqa: B009
+    method_names_by_class: dict[type, frozenset[str]] = {}
+
+    def method_names(clazz: Any) -> frozenset[str]:
+        names = method_names_by_class.get(clazz)
+        if names is None:
+            names = frozenset(original_method_names(clazz))
+            method_names_by_class[clazz] = names
+        return names
+
+    _patch_module(responses, "method_names_from_class", method_names)
 
     serializer = serialize.ResponseSerializer
     original_structure: Any = serializer._serialize_type_structure
