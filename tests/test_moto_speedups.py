@@ -268,3 +268,52 @@ def test_a_query_walks_only_its_partition(dynamodb: Any) -> None:
     assert candidates is not None
     assert sorted(id(item) for item in candidates) == sorted(id(item) for item in red)
     assert 0 < len(candidates) < len(table.all_items()) / 2
+
+
+def test_answers_are_the_same_bytes(dynamodb: Any) -> None:
+    """Every kind of AttributeValue, as moto as released writes it, byte for byte."""
+    every_kind = {
+        "pk": {"S": "kinds"},
+        "sk": {"N": "1"},
+        "s": {"S": "text"},
+        "empty": {"S": ""},
+        "n": {"N": "-1.50"},
+        "b": {"B": b"\x00\xff"},
+        "t": {"BOOL": True},
+        "f": {"BOOL": False},
+        "nothing": {"NULL": True},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2.5"]},
+        "bs": {"BS": [b"\x01", b"\x02"]},
+        "l": {"L": [{"S": "x"}, {"N": "2"}, {"M": {"k": {"BOOL": False}}}, {"L": []}]},
+        "m": {"M": {"deep": {"M": {"er": {"NULL": True}}}, "list": {"L": [{"B": b"\x03"}]}}},
+    }
+    dynamodb.put_item(TableName="T", Item=every_kind)
+
+    def raw(call: Any) -> bytes:
+        bodies: list[bytes] = []
+
+        def keep(response_dict: Any, **_: Any) -> None:
+            bodies.append(response_dict["body"])
+
+        dynamodb.meta.events.register("before-parse.dynamodb.*", keep)
+        try:
+            call()
+        finally:
+            dynamodb.meta.events.unregister("before-parse.dynamodb.*", keep)
+        return bodies[-1]
+
+    calls = [
+        lambda: dynamodb.get_item(TableName="T", Key={"pk": {"S": "kinds"}, "sk": {"N": "1"}}),
+        lambda: dynamodb.query(
+            TableName="T",
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "kinds"}},
+        ),
+        lambda: dynamodb.scan(TableName="T", Limit=30),
+    ]
+    for call in calls:
+        fast = raw(call)
+        with moto_speedups.disabled():
+            released = raw(call)
+        assert fast == released

@@ -246,7 +246,30 @@ def apply() -> bool:
 
     serializer = serialize.ResponseSerializer
     original_structure: Any = serializer._serialize_type_structure
-    plans: dict[tuple[Any, ...], tuple[dict[str, frozenset[str]], bool]] = {}
+    plans: dict[tuple[Any, ...], tuple[dict[str, frozenset[str]], bool, dict[str, str]]] = {}
+    plain_by_class: dict[type, bool] = {}
+    json_serializer = serialize.BaseJSONSerializer
+
+    def plain(cls: type) -> bool:
+        """The class serializes a string member as the string and a boolean as the bool,
+        under the member's own name (moto's JSON serializers, none overriding a step)."""
+        known = plain_by_class.get(cls)
+        if known is None:
+            steps = (
+                "_serialize",
+                "_default_serialize",
+                "_serialize_structure_member",
+                "get_value",
+                "get_serialized_name",
+            )
+            known = (
+                all(getattr(cls, step) is getattr(serializer, step) for step in steps)
+                and getattr(cls, "_serialize_type_string", None)
+                is json_serializer.__dict__["_serialize_type_string"]
+                and getattr(cls, "_serialize_type_boolean", None) is None
+            )
+            plain_by_class[cls] = known
+        return known
 
     def serialize_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
         chooser = self._value_picker
@@ -279,11 +302,36 @@ def apply() -> bool:
                 for candidate in chooser.get_possible_keys(context):
                     dotted = dotted or "." in candidate
                     members_of.setdefault(candidate, set()).add(member_key)
-            plan = ({k: frozenset(v) for k, v in members_of.items()}, dotted)
+            # Members a one-key dict can be written out from as they are: a string or a
+            # boolean under its own name, which no other member's candidate keys reach.
+            simple = {
+                member_key: member_shape.type_name
+                for member_key, member_shape in shape.members.items()
+                if member_shape.type_name in ("string", "boolean")
+                and not member_shape.serialization
+                and members_of.get(member_key) == {member_key}
+            }
+            plan = ({k: frozenset(v) for k, v in members_of.items()}, dotted, simple)
             plans[plan_key] = plan
-        members_of_key, dotted = plan
+        members_of_key, dotted, simple = plan
         if dotted:
             return original_structure(self, serialized, value, shape, key)  # type: ignore[no-any-return]
+        if len(value) == 1 and plain(type(self)):
+            ((name, member_value),) = value.items()
+            kind = simple.get(name)
+            if (kind == "string" and type(member_value) is str) or (
+                kind == "boolean" and type(member_value) is bool
+            ):
+                # What the member's serializer writes: str(value) is the value, and a
+                # boolean goes as it is (an AttributeValue's S, N, BOOL or NULL).
+                shape.members[name].parent = shape
+                if key:
+                    single = self.MAP_TYPE()
+                    single[name] = member_value
+                    self._default_serialize(serialized, single, shape, key)
+                else:
+                    serialized[name] = member_value
+                return None
         hit: set[str] = set()
         for present in value:
             found = members_of_key.get(present)
