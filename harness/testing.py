@@ -288,7 +288,7 @@ class ScenarioRunner:
     ) -> ScheduleReport:
         """Fire `schedule` for `days` of virtual time and return the report.
 
-        `options` are RunOptions fields (timezone, executor, retry_attempts,
+        `options` are RunOptions fields (timezone, executor, transport, retry_attempts,
         async_retry_attempts, reserved_concurrency, duplicate_rate, function_timeout,
         environment, template, data, check, api_upstream, api_cassette, api_env, and
         `before_firing`: a function given the DeployedStack after the deploy and the
