@@ -15,10 +15,15 @@ AWS, a subprocess's calls) goes over HTTP as before. `--transport http` register
 from __future__ import annotations
 
 import io
+import logging
+import platform
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from email.utils import formatdate
+from importlib.metadata import version
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +33,8 @@ _routes: dict[str, WsgiApp] = {}  # "127.0.0.1:port" -> app
 _lock = threading.Lock()
 _installed = False
 _answered = [0]
+# What werkzeug's server says it is (http.server's version_string), on every answer.
+_SERVER = f"Werkzeug/{version('werkzeug')} Python/{platform.python_version()}"
 
 
 def answered() -> int:
@@ -83,6 +90,8 @@ def _install() -> None:
 def _answer(app: WsgiApp, request: Any) -> Any:
     from botocore.awsrequest import AWSResponse
 
+    from ..runtime.virtual_time import unbound
+
     _answered[0] += 1
     environ = _environ(request)
     started: list[Any] = []
@@ -90,24 +99,50 @@ def _answer(app: WsgiApp, request: Any) -> Any:
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
         started[:] = [status, headers]
 
-    try:
-        result = app(environ, start_response)
+    # The server runs on the real clocks, as its own threads do over HTTP: moto's
+    # timestamps, the proxy's wall times and a fault's delay past the function's
+    # deadline all stay what they are there (the handler's thread sees the delay after).
+    with unbound():
         try:
-            body = b"".join(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-    except Exception:  # werkzeug's server answers an app's crash with a plain 500
-        from werkzeug.exceptions import InternalServerError
+            result = app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except Exception:  # werkzeug's server logs an app's crash and answers a plain 500
+            from werkzeug.exceptions import InternalServerError
 
-        error = InternalServerError()
-        started[:] = ["500 INTERNAL SERVER ERROR", error.get_headers()]
-        body = error.get_body().encode()
-    status, headers = started
+            logging.getLogger("werkzeug").exception("Error on request")
+            error = InternalServerError()
+            started[:] = ["500 INTERNAL SERVER ERROR", error.get_headers()]
+            body = error.get_body().encode()
+        status, app_headers = started
+        code = int(status.split(" ", 1)[0])
+        headers = [("Server", _SERVER), ("Date", formatdate(time.time(), usegmt=True))]
+    headers.extend(app_headers)
+    names = {name.lower() for name, _ in app_headers}
+    if not (
+        "content-length" in names
+        or request.method == "HEAD"
+        or 100 <= code < 200
+        or code in (204, 304)
+    ):
+        headers.append(("Transfer-Encoding", "chunked"))  # how werkzeug sends an unsized body
+    headers.append(("Connection", "close"))  # werkzeug closes every connection
     if request.method == "HEAD":
         body = b""
-    return AWSResponse(request.url, int(status.split(" ", 1)[0]), headers, _RawResponse(body))
+    return AWSResponse(request.url, code, _joined(headers), _RawResponse(body))
+
+
+def _joined(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Repeated headers as http.client hands them to botocore: one, values joined."""
+    joined: dict[str, str] = {}
+    for name, value in headers:
+        key = next((k for k in joined if k.lower() == name.lower()), name)
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
 
 
 def _environ(request: Any) -> dict[str, Any]:
@@ -153,7 +188,8 @@ def _environ(request: Any) -> dict[str, Any]:
     for name, value in headers:
         if "_" in name:
             if should_preserve_original_header_name(name):
-                preserved.setdefault(name, value.replace("\r\n", ""))
+                value = value.replace("\r\n", "")
+                preserved[name] = f"{preserved[name]},{value}" if name in preserved else value
             continue
         key = name.upper().replace("-", "_")
         value = value.replace("\r\n", "")

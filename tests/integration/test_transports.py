@@ -99,3 +99,53 @@ def test_a_subprocess_function_reaches_aws_over_http(run_schedule: Any) -> None:
     report = run_schedule(days=2, executor="subprocess")
     assert report.report["transport"] == "http"
     assert report.outcomes == {"succeeded": 2}
+
+
+def test_a_delay_past_the_deadline_lands_as_it_does_over_http(
+    run_schedule: Any, tmp_path: Any
+) -> None:
+    """The embedded AWS keeps the real clocks over the direct transport too: a fault's
+    delay that outlives the function still lets the write land and be journalled, and the
+    function finds out when it next reads its clock."""
+    slow = tmp_path / "slow.json"
+    slow.write_text(
+        '{"aws": [{"match": {"operation": "dynamodb:BatchWriteItem"},'
+        ' "fault": {"delay_ms": 400000}}]}'
+    )
+
+    def fire(transport: str) -> dict[str, Any]:
+        report = run_schedule(
+            days=2,
+            start=DEFAULT_START,
+            faults=str(slow),
+            transport=transport,
+            environment={"ENABLE_BATCH_PROCESSING": "false"},
+        )
+        assert report.result.tables["SyncRecords"], "the delayed writes landed"
+        assert report.report["totals"]["timeouts"] > 0
+        return seen_by_the_function(report)
+
+    assert fire("direct") == fire("http")
+
+
+def test_the_embedded_aws_answers_on_real_clocks_inside_a_handlers_virtual_time(
+    backend: Any,
+) -> None:
+    from datetime import UTC, datetime
+
+    from harness.clock import VirtualClock
+    from harness.runtime.virtual_time import bound
+
+    backend.reset()
+    s3 = backend.client("s3")
+    with direct.routed({backend.endpoint_url: backend.wsgi_app}):
+        before = direct.answered()
+        with bound(VirtualClock(datetime(2030, 1, 1, tzinfo=UTC))):
+            s3.create_bucket(Bucket="clocks")
+            s3.put_object(Bucket="clocks", Key="k", Body=b"x")
+            head = s3.head_object(Bucket="clocks", Key="k")
+        assert direct.answered() - before == 3
+    assert head["LastModified"].year == datetime.now(UTC).year  # moto's clock, not 2030
+    headers = head["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["server"].startswith("Werkzeug/")  # as werkzeug's server answers
+    assert headers["date"].endswith("GMT")
