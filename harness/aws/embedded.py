@@ -26,25 +26,37 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing
 
 
 class _TimedApp:
+    """moto's app, timed: `seconds` is the wall time during which it was answering at
+    least one request. Requests answered at once (the function's parallel writers, each
+    on its own thread) overlap; summing each one's time would count those seconds twice."""
+
     def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
         self._app = app
         self._lock = threading.Lock()
         self.seconds = 0.0
         self.requests = 0
+        self._active = 0
+        self._busy_since = 0.0
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        started = time.perf_counter()
-        result = self._app(environ, start_response)
-        try:
-            body = list(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-        elapsed = time.perf_counter() - started
         with self._lock:
-            self.seconds += elapsed
-            self.requests += 1
+            if self._active == 0:
+                self._busy_since = time.perf_counter()
+            self._active += 1
+        try:
+            result = self._app(environ, start_response)
+            try:
+                body = list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        finally:
+            with self._lock:
+                self._active -= 1
+                self.requests += 1
+                if self._active == 0:
+                    self.seconds += time.perf_counter() - self._busy_since
         return body
 
 
