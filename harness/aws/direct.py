@@ -14,6 +14,7 @@ AWS, a subprocess's calls) goes over HTTP as before. `--transport http` register
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import platform
@@ -27,14 +28,19 @@ from importlib.metadata import version
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .wsgi_server import WsgiApp
+from .wsgi_server import WsgiApp, drain
 
 _routes: dict[str, WsgiApp] = {}  # "127.0.0.1:port" -> app
 _lock = threading.Lock()
 _installed = False
 _answered = [0]
-# What werkzeug's server says it is (http.server's version_string), on every answer.
-_SERVER = f"Werkzeug/{version('werkzeug')} Python/{platform.python_version()}"
+
+
+@functools.cache
+def _server() -> str:
+    """What werkzeug's server says it is (http.server's version_string), on every answer:
+    worked out at the first answer, not at import (reading the version costs 70 ms)."""
+    return f"Werkzeug/{version('werkzeug')} Python/{platform.python_version()}"
 
 
 def answered() -> int:
@@ -104,13 +110,7 @@ def _answer(app: WsgiApp, request: Any) -> Any:
     # deadline all stay what they are there (the handler's thread sees the delay after).
     with unbound():
         try:
-            result = app(environ, start_response)
-            try:
-                body = b"".join(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            body = b"".join(drain(app(environ, start_response)))
         except Exception:  # werkzeug's server logs an app's crash and answers a plain 500
             from werkzeug.exceptions import InternalServerError
 
@@ -120,7 +120,7 @@ def _answer(app: WsgiApp, request: Any) -> Any:
             body = error.get_body().encode()
         status, app_headers = started
         code = int(status.split(" ", 1)[0])
-        headers = [("Server", _SERVER), ("Date", formatdate(time.time(), usegmt=True))]
+        headers = [("Server", _server()), ("Date", formatdate(time.time(), usegmt=True))]
     headers.extend(app_headers)
     names = {name.lower() for name, _ in app_headers}
     if not (
@@ -137,10 +137,12 @@ def _answer(app: WsgiApp, request: Any) -> Any:
 
 
 def _joined(headers: list[tuple[str, str]]) -> dict[str, str]:
-    """Repeated headers as http.client hands them to botocore: one, values joined."""
+    """Repeated headers as http.client hands them to botocore: one (as first spelled),
+    values joined."""
+    spelled: dict[str, str] = {}
     joined: dict[str, str] = {}
     for name, value in headers:
-        key = next((k for k in joined if k.lower() == name.lower()), name)
+        key = spelled.setdefault(name.lower(), name)
         joined[key] = f"{joined[key]}, {value}" if key in joined else value
     return joined
 

@@ -18,7 +18,7 @@ import botocore.session
 import httpx
 from botocore.config import Config as BotoConfig
 
-from .wsgi_server import WsgiServer
+from .wsgi_server import WsgiServer, drain
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -44,20 +44,13 @@ class _TimedApp:
                 self._busy_since = time.perf_counter()
             self._active += 1
         try:
-            result = self._app(environ, start_response)
-            try:
-                body = list(result)
-            finally:
-                close = getattr(result, "close", None)
-                if close is not None:
-                    close()
+            return drain(self._app(environ, start_response))
         finally:
             with self._lock:
                 self._active -= 1
                 self.requests += 1
                 if self._active == 0:
                     self.seconds += time.perf_counter() - self._busy_since
-        return body
 
 
 @functools.cache

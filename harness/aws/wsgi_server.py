@@ -12,6 +12,16 @@ from typing import Any, Self
 WsgiApp = Callable[..., Iterable[bytes]]
 
 
+def drain(result: Iterable[bytes]) -> list[bytes]:
+    """An app's answer read to the end, and closed as WSGI asks of whoever reads it."""
+    try:
+        return list(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+
+
 class WsgiServer:
     def __init__(self, app: WsgiApp, *, port: int = 0, handler: type | None = None) -> None:
         from werkzeug.serving import WSGIRequestHandler, make_server

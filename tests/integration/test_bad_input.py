@@ -50,6 +50,7 @@ def _one_line(result: subprocess.CompletedProcess[str], prefix: str = "harness: 
         (["run", "--faults", "x" * 5000], "unknown fault profile"),
         (["run", "--latency", "x" * 5000], "neither a profile"),
         (["run", "--tz", "x" * 5000], "not an IANA time zone"),
+        (["run", "--transport", "x" * 5000], "--transport must be direct or http"),
     ],
 )
 def test_numbers_and_names_that_do_not_fit_are_one_line(args: list[str], says: str) -> None:

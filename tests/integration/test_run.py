@@ -127,6 +127,7 @@ def test_a_failing_function_is_a_result_not_a_crash(tmp_path: Path) -> None:
         (["run", "--start", "someday"], "--start"),
         (["run", "--tz", "Nowhere/City"], "IANA"),
         (["run", "--executor", "lambda"], "--executor"),
+        (["run", "--transport", "sockets"], "--transport must be direct or http"),
         (["run", "--env", "NOEQUALS"], "NAME=value"),
         (["fly"], "fly"),
     ],
