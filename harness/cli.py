@@ -29,6 +29,7 @@ from .errors import BadInput, Terminated, signals_raise
 from .report import print_summary
 from .runner import DEFAULT_START, RunOptions, run
 from .schedules.commands import schedule_app
+from .swarm.command import swarm_command
 
 if TYPE_CHECKING:
     from .aws.embedded import EmbeddedBackend
@@ -276,6 +277,7 @@ def report_command(
     Console().print(f"Page: [bold]{page}[/]", soft_wrap=True)
 
 
+app.command("swarm")(swarm_command)
 app.add_typer(stack_commands)
 app.add_typer(schedule_app, name="schedule")
 

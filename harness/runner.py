@@ -169,7 +169,11 @@ def _prepare(options: RunOptions) -> _Prepared:
             max_event_age=options.max_event_age,
             async_retry_attempts=options.async_retry_attempts,
             async_max_event_age=options.async_max_event_age,
-            reserved_concurrency=options.reserved_concurrency,
+            reserved_concurrency=(
+                options.reserved_concurrency
+                if options.reserved_concurrency is not None or plan.delivery is None
+                else plan.delivery.reserved_concurrency
+            ),
             flexible_window=options.flexible_window,
             delete_after_completion=options.delete_after_completion,
             scheduler_input=options.scheduler_input,

@@ -277,6 +277,9 @@ class DeliveryFaults(_Strict):
 
     duplicate_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     handoff_error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    # The function's reserved concurrency, deployed so (None: the template's). A setting
+    # of the stack rather than a fault, but a plan that throttles must be able to say it.
+    reserved_concurrency: int | None = Field(default=None, ge=0, le=10_000)
 
 
 class FaultPlan(_Strict):

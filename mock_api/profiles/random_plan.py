@@ -90,13 +90,18 @@ def _aws_palette(rng: random.Random) -> list[dict[str, Any]]:
 
 def random_plan(seed: int) -> FaultPlan:
     """2 to 5 of the API's faults and 1 to 3 of AWS's (one on calls every run makes),
-    each with its own odds, and sometimes duplicate deliveries: all drawn from `seed`."""
+    each with its own odds, sometimes duplicate deliveries and sometimes a reserved
+    concurrency of 1: all drawn from `seed`."""
     rng = random.Random(f"chaos:{seed}")
     api = rng.sample(_api_palette(rng), rng.randint(2, 5))
     palette = _aws_palette(rng)
     # one rule on calls every run makes, so the AWS side is always exercised
     aws = [rng.choice(palette[:3]), *rng.sample(palette[3:], rng.randint(0, 2))]
-    delivery = {"duplicate_rate": rng.choice([0.0, 0.0, 0.1, 0.5])}
+    delivery: dict[str, Any] = {"duplicate_rate": rng.choice([0.0, 0.0, 0.1, 0.5])}
+    # Drawn apart, so that the plans of seeds drawn before it was added stay as they were.
+    reserved = random.Random(f"chaos:{seed}:concurrency").choice([None, None, None, 1])
+    if reserved is not None:  # one at a time: a duplicate or a late retry is throttled
+        delivery["reserved_concurrency"] = reserved
     plan = {
         "rules": [{**rule, "match": {"path": "/records", **rule["match"]}} for rule in api],
         "aws": aws,

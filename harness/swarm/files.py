@@ -1,0 +1,159 @@
+"""What a swarm writes into its report directory:
+
+runs.jsonl          one line per finished seed, appended as it finishes (a re-run into
+                    the directory skips the seeds it holds);
+seeds/S/            a failing seed's run (report.json, report.html, journals, tables)
+                    and its minimal plan, minimal-plan.yaml, a rule file for --faults;
+swarm.json          every seed's verdict, replay and minimal plan, and a summary;
+swarm.html          the failures grouped by cause, each linking to its run's page.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import tarfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import BadInput
+
+RUNS = "runs.jsonl"
+MAX_RUNS_LINE_BYTES = 1_000_000
+
+
+def read_done(report_dir: Path, key: str) -> dict[int, dict[str, Any]]:
+    """The seeds an earlier swarm with the same settings finished here."""
+    path = report_dir / RUNS
+    if not path.exists():
+        return {}
+    done: dict[int, dict[str, Any]] = {}
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            if len(line) > MAX_RUNS_LINE_BYTES:
+                continue
+            try:
+                result = json.loads(line)
+            except ValueError:  # a line cut short when the swarm was stopped
+                continue
+            if not isinstance(result, dict) or not isinstance(result.get("seed"), int):
+                continue
+            if result.get("settings") != key:
+                raise BadInput(
+                    f"{path} holds seeds of a swarm with other settings; give another"
+                    " --report-dir, or delete it to start again"
+                )
+            done[result["seed"]] = result
+    return done
+
+
+def record(report_dir: Path, result: dict[str, Any], archive: bytes | None) -> None:
+    """A finished seed: its run's files (when it failed) and its line in runs.jsonl."""
+    if archive is not None:
+        home = report_dir / "seeds" / str(result["seed"])
+        home.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            tar.extractall(home, filter="data")  # no links out, no absolute paths
+    if result["minimal_plan"] is not None:
+        write_plan(plan_path(report_dir, result["seed"]), result["minimal_plan"])
+    with (report_dir / RUNS).open("a", encoding="utf-8") as out:
+        out.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+def plan_path(report_dir: Path, seed: int) -> Path:
+    return report_dir / "seeds" / str(seed) / "minimal-plan.yaml"
+
+
+def write_plan(path: Path, document: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    path.write_text("# the smallest plan that still fails this way\n" + text, encoding="utf-8")
+
+
+def causes(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failing seeds grouped by cause, the commonest first."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for run in runs:
+        if not run["ok"]:
+            grouped[run["cause"]].append(run)
+    return [
+        {
+            "cause": cause,
+            "seeds": [run["seed"] for run in members],
+            "broken": members[0]["broken"],
+            "error": members[0]["error"],
+            "first_replay": members[0]["replay"],
+        }
+        for cause, members in sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+
+
+def write_swarm_json(report_dir: Path, document: dict[str, Any]) -> Path:
+    path = report_dir / "swarm.json"
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_swarm_html(report_dir: Path, document: dict[str, Any]) -> Path:
+    summary = document["summary"]
+    by_seed = {run["seed"]: run for run in document["runs"]}
+    sections = []
+    for group in summary["causes"]:
+        items = []
+        for seed in group["seeds"]:
+            run = by_seed[seed]
+            page = f"seeds/{seed}/report.html"
+            has_page = (report_dir / page).exists()
+            link = f'<a href="{page}">seed {seed}</a>' if has_page else f"seed {seed}"
+            plan = run["minimal_plan"]
+            shrunk = run.get("shrink") or {}
+            note = (
+                f"minimal plan ({shrunk.get('kept')} of {shrunk.get('elements')} elements,"
+                f" {shrunk.get('runs')} re-runs{'' if shrunk.get('complete') else ', cut short'})"
+                if shrunk
+                else "plan"
+            )
+            body = yaml.safe_dump(plan, sort_keys=False) if plan is not None else ""
+            items.append(
+                f"<li>{link}: {html.escape('; '.join(run['broken']) or run['error'] or '')}"
+                f"<pre>{html.escape(run['replay'] or '')}</pre>"
+                + (
+                    f"<details><summary>{note}</summary><pre>{html.escape(body)}</pre></details>"
+                    if plan is not None
+                    else ""
+                )
+                + "</li>"
+            )
+        sections.append(
+            f"<h2>{html.escape(group['cause'])} <small>({len(group['seeds'])} seeds)</small></h2>"
+            f"<ul>{''.join(items)}</ul>"
+        )
+    verdict = (
+        f"{summary['failed']} of {summary['seeds']} seeds failed"
+        if summary["failed"]
+        else f"all {summary['seeds']} seeds held"
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Swarm: {html.escape(verdict)}</title>
+<style>body{{font:15px/1.5 system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}
+pre{{background:#f4f4f4;padding:.5em;overflow-x:auto}}small{{color:#666}}
+table{{border-collapse:collapse}}td{{padding:.2em 1em .2em 0}}</style></head><body>
+<h1>Swarm: {html.escape(verdict)}</h1>
+<table>
+<tr><td>seeds</td><td>{html.escape(summary["range"])} ({summary["seeds"]})</td></tr>
+<tr><td>held / failed / errors</td><td>{summary["held"]} / {summary["failed"]} /
+ {summary["errors"]}</td></tr>
+<tr><td>engine</td><td>{html.escape(summary["engine"])}, {summary["workers"]} workers</td></tr>
+<tr><td>speed</td><td>{summary["seeds_per_second"]} seeds/s
+ ({summary["ran"]} run now, {summary["resumed"]} from an earlier swarm)</td></tr>
+</table>
+{"".join(sections) or "<p>No seed failed.</p>"}
+</body></html>
+"""
+    path = report_dir / "swarm.html"
+    path.write_text(page, encoding="utf-8")
+    return path

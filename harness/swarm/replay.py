@@ -1,0 +1,63 @@
+"""The `harness run` command line that replays one seed of a swarm, and the swarm's
+settings as that command line (what a resumed swarm must match)."""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+from datetime import datetime
+from pathlib import Path
+
+from ..clock import iso_z
+from ..options import RunOptions
+
+# RunOptions fields a swarm passes on to each run, with their `harness run` flags.
+FLAGS = {
+    "schedule": "--schedule",
+    "timezone": "--tz",
+    "start": "--start",
+    "days": "--days",
+    "changes_per_day": "--changes-per-day",
+    "latency": "--latency",
+    "handler": "--handler",
+    "code_dir": "--code-dir",
+    "function_timeout": "--function-timeout",
+    "template": "--template",
+    "data": "--data",
+    "check": "--check",
+    "api_upstream": "--api-upstream",
+    "api_cassette": "--api-cassette",
+    "api_env": "--api-env",
+}
+_DEFAULTS = RunOptions()
+
+
+def run_arguments(options: RunOptions) -> list[str]:
+    """The flags that give a run these options (those left at the default left out)."""
+    arguments: list[str] = []
+    for name, flag in FLAGS.items():
+        value = getattr(options, name)
+        if value is None or value == getattr(_DEFAULTS, name):
+            continue
+        if isinstance(value, datetime):
+            text = iso_z(value)
+        elif isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        else:
+            text = str(value)
+        arguments += [flag, text]
+    for name, value in options.environment.items():
+        arguments += ["--env", f"{name}={value}"]
+    return arguments
+
+
+def replay_command(options: RunOptions, seed: int, faults: str | Path, report_dir: Path) -> str:
+    words = ["python", "-m", "harness", "run", *run_arguments(options)]
+    words += ["--seed", str(seed), "--faults", str(faults), "--report-dir", str(report_dir)]
+    return shlex.join(words)
+
+
+def settings_key(options: RunOptions, faults: str, shrink_runs: int) -> str:
+    """What a resumed swarm must match: the same runs, plans and bound on shrinking."""
+    words = [*run_arguments(options), "--faults", faults, "--shrink-runs", str(shrink_runs)]
+    return hashlib.sha256(shlex.join(words).encode()).hexdigest()[:16]

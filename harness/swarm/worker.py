@@ -1,0 +1,142 @@
+"""One seed of a swarm, run where a worker runs it: a pool process or a cluster's worker.
+
+Each process keeps one embedded AWS for all the seeds it is given (reset between runs,
+as the test suite's workers do) and runs one seed at a time: the virtual clocks and the
+direct transport are the process's own, so a cluster worker's threads take turns.
+A failing seed's plan is shrunk in the same task, and its run's report directory comes
+back as a gzipped tar, so that a cluster's workers need no file system in common with
+the machine that asked.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+from mock_api import FaultPlan
+
+from ..delivery.policy import fault_plan_for
+from ..errors import BadInput
+from ..options import RunOptions
+from .shrink import Element, elements_of, keep_only, plan_document, shrink
+from .verdict import Verdict, verdict_of
+
+if TYPE_CHECKING:
+    from ..aws.embedded import EmbeddedBackend
+
+_one_at_a_time = threading.Lock()
+_backend: list[EmbeddedBackend] = []  # this process's, started at its first seed
+
+
+@dataclass(frozen=True)
+class Job:
+    options: RunOptions  # the swarm's run options; seed, faults and report dir set per run
+    seed: int
+    shrink_runs: int  # the bound on re-runs while shrinking
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """The seed's verdict, its minimal plan when it failed, and the failing run's files."""
+    with _one_at_a_time, tempfile.TemporaryDirectory(prefix="harness-swarm-") as scratch:
+        started = time.perf_counter()
+        theirs = bool(job.options.api_upstream or job.options.api_cassette)
+        try:
+            plan = fault_plan_for(job.options.faults, job.seed, any_api=theirs)
+        except BadInput as exc:
+            return _result(job.seed, Verdict(error=f"BadInput: {exc}"), started)
+        first = Path(scratch) / "run"
+        verdict = _run(job, job.options.faults, first)
+        if verdict.ok or verdict.error is not None:
+            kept = None if verdict.ok else _archive(first)  # a passing run's files go
+            return _result(job.seed, verdict, started, plan=plan, archive=kept)
+        counter = [0]
+
+        def fails_the_same_way(kept: list[Element]) -> bool:
+            counter[0] += 1
+            trial = Path(scratch) / f"trial-{counter[0]}"
+            again = _run(job, keep_only(plan, kept), trial)
+            shutil.rmtree(trial, ignore_errors=True)
+            return again.cause == verdict.cause
+
+        elements = elements_of(plan)
+        shrunk = shrink(elements, fails_the_same_way, job.shrink_runs)
+        minimal = keep_only(plan, shrunk.minimal)
+        return _result(
+            job.seed,
+            verdict,
+            started,
+            plan=plan,
+            archive=_archive(first),
+            minimal=plan_document(minimal),
+            shrink={
+                "runs": shrunk.runs,
+                "complete": shrunk.complete,
+                "elements": len(elements),
+                "kept": len(shrunk.minimal),
+            },
+        )
+
+
+def _run(job: Job, faults: str | FaultPlan, report_dir: Path) -> Verdict:
+    from ..runner import run
+
+    options = replace(
+        job.options, seed=job.seed, faults=faults, report_dir=report_dir, show_progress=False
+    )
+    try:
+        result = run(options, Console(quiet=True), backend=_started_backend())
+    except BadInput as exc:
+        return Verdict(error=f"BadInput: {exc}")
+    except Exception as exc:  # the harness broke on this seed: a result, not a crash
+        return Verdict(error=" ".join(f"{type(exc).__name__}: {exc}".split())[:500])
+    return verdict_of(result.report, result.tables, result.resources.get("SyncTable"))
+
+
+def _started_backend() -> EmbeddedBackend:
+    if not _backend:
+        from ..aws.embedded import EmbeddedBackend
+
+        _backend.append(EmbeddedBackend().__enter__())  # lives as long as the process
+    return _backend[0]
+
+
+def _archive(report_dir: Path) -> bytes | None:
+    if not report_dir.is_dir():
+        return None
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+        tar.add(report_dir, arcname=".")
+    return packed.getvalue()
+
+
+def _result(
+    seed: int,
+    verdict: Verdict,
+    started: float,
+    *,
+    plan: FaultPlan | None = None,
+    archive: bytes | None = None,
+    minimal: dict[str, Any] | None = None,
+    shrink: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "seed": seed,
+        "ok": verdict.ok,
+        "broken": verdict.broken,
+        "error": verdict.error,
+        "cause": verdict.cause,
+        "plan": plan_document(plan) if plan is not None else None,
+        "minimal_plan": minimal,
+        "shrink": shrink,
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "archive": archive,
+    }
