@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import harness.cli
+import harness.swarm.swarm
 from harness import runner
 from harness.aws.embedded import EmbeddedBackend
 from harness.cli import main
@@ -129,6 +130,40 @@ def test_any_run_options_are_valid_or_one_line(
 ) -> None:
     with tempfile.TemporaryDirectory() as out:
         argv = ["run", "--report-dir", out, "--no-progress"]
+        for option, value in pairs:
+            argv += [option, value]
+        _assert_one_line_or_valid(*_exit_of(argv))
+
+
+SWARM_OPTIONS = [
+    "--seeds",
+    "--days",
+    "--faults",
+    "--workers",
+    "--cluster",
+    "--shrink-runs",
+    "--max-failures",
+    "--handler",
+    "--code-dir",
+    "--check",
+    "--template",
+    "--env",
+    "--start",
+    "--schedule",
+    "--api-upstream",
+]
+
+
+def _checked_only(workers: int | None, cluster: str | None) -> Any:
+    raise _Valid  # every option passed: the engine would start
+
+
+@FUZZ
+@given(pairs=st.lists(st.tuples(st.sampled_from(SWARM_OPTIONS), HOSTILE), min_size=1, max_size=3))
+def test_any_swarm_options_are_valid_or_one_line(pairs: list[tuple[str, str]]) -> None:
+    with tempfile.TemporaryDirectory() as out, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harness.swarm.swarm, "engine_for", _checked_only)
+        argv = ["swarm", "--seeds", "1-3", "--report-dir", out, "--no-progress"]
         for option, value in pairs:
             argv += [option, value]
         _assert_one_line_or_valid(*_exit_of(argv))

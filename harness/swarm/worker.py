@@ -11,7 +11,9 @@ the machine that asked.
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import socket
 import tarfile
 import tempfile
 import threading
@@ -138,5 +140,6 @@ def _result(
         "minimal_plan": minimal,
         "shrink": shrink,
         "wall_seconds": round(time.perf_counter() - started, 3),
+        "worker": f"{socket.gethostname()}/{os.getpid()}",  # which machine, which process
         "archive": archive,
     }

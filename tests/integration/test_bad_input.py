@@ -51,6 +51,13 @@ def _one_line(result: subprocess.CompletedProcess[str], prefix: str = "harness: 
         (["run", "--latency", "x" * 5000], "neither a profile"),
         (["run", "--tz", "x" * 5000], "not an IANA time zone"),
         (["run", "--transport", "x" * 5000], "--transport must be direct or http"),
+        (["swarm", "--seeds", "9-1"], "must run upwards"),
+        (["swarm", "--seeds", HUGE], "at most 1,000 characters"),
+        (["swarm", "--seeds", "1-3", "--workers", "0"], "--workers must be 1 to"),
+        (["swarm", "--seeds", "1", "--workers", "2", "--cluster", "tcp://x:1"], "not both"),
+        (["swarm", "--seeds", "1", "--shrink-runs", HUGE], "--shrink-runs"),
+        (["swarm", "--seeds", "1", "--days", "inf"], "--days must be above 0"),
+        (["swarm", "--seeds", "1", "--faults", "x" * 5000], "unknown fault profile"),
     ],
 )
 def test_numbers_and_names_that_do_not_fit_are_one_line(args: list[str], says: str) -> None:
