@@ -132,4 +132,13 @@ def test_the_harness_keeps_at_its_top_only_what_a_reader_starts_from() -> None:
     top = sorted(p.name for p in (ROOT / "harness").glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL, top
     rooms = sorted(p.name for p in (ROOT / "harness").iterdir() if (p / "__init__.py").is_file())
-    assert rooms == ["aws", "delivery", "deploy", "latency", "report", "runtime", "schedules"]
+    assert rooms == [
+        "aws",
+        "delivery",
+        "deploy",
+        "latency",
+        "report",
+        "runtime",
+        "schedules",
+        "swarm",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -113,6 +114,12 @@ def swarm_command(
         result = run_swarm(options, Console(stderr=True))
     print_swarm(result.document, result.path, Console())
     if result.interrupted:
+        summary = result.document["summary"]
+        print(
+            f"harness: interrupted after {summary['finished']} of {summary['seeds']} seeds;"
+            " the same command again goes on from there",
+            file=sys.stderr,
+        )
         raise typer.Exit(143 if result.interrupted == "SIGTERM" else 130)
     if result.failures:
         raise typer.Exit(1)
@@ -121,12 +128,16 @@ def swarm_command(
 def print_swarm(document: dict[str, Any], path: Path, console: Console) -> None:
     summary = document["summary"]
     held, finished = summary["held"], summary["finished"]
+    ran = (
+        f"{summary['ran']} run in {summary['wall_seconds']:.1f} s on {summary['workers']}"
+        f" {summary['engine']} workers: {summary['seeds_per_second']:g} seeds/s"
+        if summary["ran"]
+        else "none left to run"
+    )
+    resumed = f"; {summary['resumed']} from an earlier swarm" if summary["resumed"] else ""
     console.print(
         f"[bold]{held} of {finished} seeds held[/] ({summary['range']}, {summary['days']:g}"
-        f" days each, faults {summary['faults']}); {summary['ran']} run in"
-        f" {summary['wall_seconds']:.1f} s on {summary['workers']} {summary['engine']} workers:"
-        f" {summary['seeds_per_second']:g} seeds/s"
-        + (f"; {summary['resumed']} from an earlier swarm" if summary["resumed"] else ""),
+        f" days each, faults {summary['faults']}); {ran}{resumed}",
         soft_wrap=True,
     )
     if summary["causes"]:

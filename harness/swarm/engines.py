@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any
 
 from ..errors import BadInput
-from .worker import Job, run_job
+from .worker import Job, lost, run_job
 
 CONNECT_TIMEOUT_SECONDS = 20
 
@@ -59,9 +59,14 @@ class LocalEngine(Engine):
         self._pool = ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn")
         )
-        futures: list[Future[dict[str, Any]]] = [self._pool.submit(run_job, job) for job in jobs]
+        futures: dict[Future[dict[str, Any]], Job] = {
+            self._pool.submit(run_job, job): job for job in jobs
+        }
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker process died under the seed (OOM, a crash)
+                yield lost(futures[future].seed, exc)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -95,9 +100,14 @@ class DaskEngine(Engine):
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
         # pure=False: two jobs are never the same task, even if they look alike.
-        self._futures = self._client.map(run_job, list(jobs), pure=False)
+        jobs = list(jobs)
+        self._futures = self._client.map(run_job, jobs, pure=False)
+        seeds = {future.key: job.seed for future, job in zip(self._futures, jobs, strict=True)}
         for future in self._dask.as_completed(self._futures):
-            yield future.result()
+            try:
+                yield future.result()
+            except Exception as exc:  # KilledWorker: the seed took its workers down
+                yield lost(seeds[future.key], exc)
 
     def close(self) -> None:
         if self._futures:

@@ -88,6 +88,12 @@ def run_job(job: Job) -> dict[str, Any]:
         )
 
 
+def lost(seed: int, exc: BaseException) -> dict[str, Any]:
+    """The result of a seed whose worker died under it: an error, not a crash of the swarm."""
+    error = " ".join(f"worker lost, {type(exc).__name__}: {exc}".split())[:500]
+    return _result(seed, Verdict(error=error), time.perf_counter())
+
+
 def _run(job: Job, faults: str | FaultPlan, report_dir: Path) -> Verdict:
     from ..runner import run
 

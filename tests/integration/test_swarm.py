@@ -212,3 +212,16 @@ def test_a_cluster_nobody_serves_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr[-2000:]
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "no Dask scheduler answered" in lines[0]
+
+
+def test_a_handler_that_kills_its_worker_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    out = tmp_path / "swarm"
+    result = harness(
+        "swarm", "--seeds", "1-2", "--days", "2", "--workers", "2", "--handler", "dies.handler",
+        "--code-dir", str(PLANTED), "--report-dir", str(out), "--no-progress",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    runs = json.loads((out / "swarm.json").read_text())["runs"]
+    assert [r["seed"] for r in runs] == [1, 2]
+    assert all(r["error"].startswith("worker lost, BrokenProcessPool") for r in runs)
