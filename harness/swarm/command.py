@@ -144,11 +144,19 @@ def print_swarm(document: dict[str, Any], path: Path, console: Console) -> None:
         table = Table(title="Failures by cause", show_lines=True)
         table.add_column("cause", overflow="fold")
         table.add_column("seeds", overflow="fold")
-        table.add_column("replay (the first, with its minimal plan)", overflow="fold")
-        for group in summary["causes"][:SHOWN_CAUSES]:
+        table.add_column("the first one's minimal plan", overflow="fold")
+        shown = summary["causes"][:SHOWN_CAUSES]
+        for group in shown:
             seeds = ", ".join(str(s) for s in group["seeds"][:8])
             more = f" +{len(group['seeds']) - 8}" if len(group["seeds"]) > 8 else ""
-            table.add_row(group["cause"], seeds + more, group["first_replay"])
+            plan = "\n".join(group["first_minimal_plan"]) or "(not shrunk)"
+            table.add_row(group["cause"], seeds + more, plan)
         console.print(table)
+        for group in shown:  # whole lines, to copy
+            console.print(
+                f"Replay seed {group['seeds'][0]}: {group['first_replay']}",
+                soft_wrap=True,
+                highlight=False,
+            )
     console.print(f"Swarm: [bold]{path}[/]", soft_wrap=True)
     console.print(f"Page:  [bold]{path.with_suffix('.html')}[/]", soft_wrap=True)

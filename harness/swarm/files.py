@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..errors import BadInput
+from .shrink import described
 
 RUNS = "runs.jsonl"
 MAX_RUNS_LINE_BYTES = 1_000_000
@@ -87,6 +88,7 @@ def causes(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "broken": members[0]["broken"],
             "error": members[0]["error"],
             "first_replay": members[0]["replay"],
+            "first_minimal_plan": described(members[0]["minimal_plan"]),
         }
         for cause, members in sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from mock_api import FaultPlan
-from mock_api.rules import DeliveryFaults
+from mock_api.rules import DeliveryFaults, Window, parse_plan
+
+from ..clock import iso_z
 
 # The delivery settings a plan may carry, and the value that means "not set".
 DELIVERY_SETTINGS: dict[str, Any] = {
@@ -71,8 +74,27 @@ def describe(plan: FaultPlan, element: Element) -> str:
     scope = f" {operation}" if operation and operation != "*" else ""
     p = match.probability
     odds = f" (p={p:g})" if p is not None and p < 1 else ""
-    window = " in a window" if match.window is not None else ""
-    return f"{where}{scope} {rule.fault.describe()}{odds}{window}"
+    window = _window(match.window) if match.window is not None else ""
+    headers = getattr(rule.fault, "headers", None) or {}
+    said = "".join(f" {name}: {value}" for name, value in headers.items())
+    return f"{where}{scope} {rule.fault.describe()}{said}{odds}{window}"
+
+
+def _window(window: Window) -> str:
+    def at(value: datetime | timedelta | None) -> str:
+        if isinstance(value, timedelta):
+            return f"day {value / timedelta(days=1):g}"
+        return iso_z(value) if value is not None else "..."
+
+    return f" from {at(window.start)} to {at(window.end)}"
+
+
+def described(document: dict[str, Any] | None) -> list[str]:
+    """A plan document's elements in a few words each (none: no fault at all)."""
+    if document is None:
+        return []
+    plan = parse_plan(document, "minimal plan")
+    return [describe(plan, element) for element in elements_of(plan)] or ["no fault at all"]
 
 
 @dataclass(frozen=True)
