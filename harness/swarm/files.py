@@ -120,9 +120,11 @@ def write_swarm_html(report_dir: Path, document: dict[str, Any]) -> Path:
                 else "plan"
             )
             body = yaml.safe_dump(plan, sort_keys=False) if plan is not None else ""
+            needs = "; ".join(described(plan)) if plan is not None else ""
             items.append(
                 f"<li>{link}: {html.escape('; '.join(run['broken']) or run['error'] or '')}"
-                f"<pre>{html.escape(run['replay'] or '')}</pre>"
+                + (f"<br>fails with: <b>{html.escape(needs)}</b>" if needs else "")
+                + f"<pre>{html.escape(run['replay'] or '')}</pre>"
                 + (
                     f"<details><summary>{note}</summary><pre>{html.escape(body)}</pre></details>"
                     if plan is not None
@@ -142,7 +144,7 @@ def write_swarm_html(report_dir: Path, document: dict[str, Any]) -> Path:
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Swarm: {html.escape(verdict)}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}
-pre{{background:#f4f4f4;padding:.5em;overflow-x:auto}}small{{color:#666}}
+pre{{background:#f4f4f4;padding:.5em;white-space:pre-wrap;word-break:break-all}}small{{color:#666}}
 table{{border-collapse:collapse}}td{{padding:.2em 1em .2em 0}}</style></head><body>
 <h1>Swarm: {html.escape(verdict)}</h1>
 <table>
