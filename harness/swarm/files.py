@@ -141,6 +141,7 @@ def write_swarm_html(report_dir: Path, document: dict[str, Any]) -> Path:
         if summary["failed"]
         else f"all {summary['seeds']} seeds held"
     )
+    speed = f"{summary['seeds_per_second']} seeds/s" if summary["ran"] else "-"
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Swarm: {html.escape(verdict)}</title>
 <style>body{{font:15px/1.5 system-ui,sans-serif;max-width:70em;margin:2em auto;padding:0 1em}}
@@ -152,7 +153,7 @@ table{{border-collapse:collapse}}td{{padding:.2em 1em .2em 0}}</style></head><bo
 <tr><td>held / failed / errors</td><td>{summary["held"]} / {summary["failed"]} /
  {summary["errors"]}</td></tr>
 <tr><td>engine</td><td>{html.escape(summary["engine"])}, {summary["workers"]} workers</td></tr>
-<tr><td>speed</td><td>{summary["seeds_per_second"]} seeds/s
+<tr><td>speed</td><td>{speed}
  ({summary["ran"]} run now, {summary["resumed"]} from an earlier swarm)</td></tr>
 </table>
 {"".join(sections) or "<p>No seed failed.</p>"}
