@@ -14,7 +14,7 @@ FAULTS ?= flaky
 
 TARGET ?= embedded
 
-.PHONY: run test test-fast fuzz lint typecheck unit bench clean deploy up down logs browser browser-start
+.PHONY: run test test-fast fuzz swarm lint typecheck unit bench clean deploy up down logs browser browser-start
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -98,6 +98,12 @@ typecheck: $(STAMP)
 fuzz: $(STAMP)
 	HARNESS_FUZZ_EXAMPLES=5000 $(PY) -m pytest -n auto tests/test_fuzz_inputs.py tests/test_fuzz_user_inputs.py
 
+# A big swarm: the chaos workload (our sync, 30 days, 50 changes a day) for SEEDS, each
+# seed's random plan, on every core; failures shrunk. `make test` runs bounded ones.
+SEEDS ?= 1-200
+swarm: $(STAMP)
+	$(PY) -m harness swarm --seeds $(SEEDS) --days 30 --changes-per-day 50 --report-dir out/swarm
+
 # PYTHONPATH=.: two benchmarks fire the small handlers in tests/fixture_handlers.py.
 bench: $(STAMP)
 	PYTHONPATH=. $(PY) bench/bench_schedules.py
@@ -109,6 +115,7 @@ bench: $(STAMP)
 	PYTHONPATH=. $(PY) bench/bench_chaos.py
 	PYTHONPATH=. $(PY) bench/bench_run.py
 	PYTHONPATH=. $(PY) bench/bench_report.py
+	PYTHONPATH=. $(PY) bench/bench_swarm.py
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) out .mypy_cache .ruff_cache .pytest_cache

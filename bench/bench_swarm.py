@@ -13,10 +13,12 @@ Usage: PYTHONPATH=. .venv/bin/python bench/bench_swarm.py [SEEDS]
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,25 @@ def shrinking(out: Path) -> dict[str, Any]:
     }
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+def machine_ceiling(tasks: int = 8, size: int = 6_000_000) -> float:
+    """What 2 processes gain on this machine for plain Python work: the ceiling."""
+    timed = []
+    for workers in (1, 2):
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            list(pool.map(_spin, [1000] * workers))  # started
+            started = time.perf_counter()
+            list(pool.map(_spin, [size] * tasks))
+            timed.append(time.perf_counter() - started)
+    return timed[0] / timed[1]
+
+
 def main() -> None:
     from distributed import LocalCluster
 
@@ -88,6 +109,7 @@ def main() -> None:
             dask = swarm(Path(tmp, "dask"), seeds, cluster=cluster.scheduler_address)
         rows.append(("local Dask cluster, 2 worker processes", dask))
         shrunk = shrinking(Path(tmp, "planted"))
+        ceiling = machine_ceiling()
         total = time.perf_counter() - started
     print(
         f"{seeds} seeds of the chaos workload ({DAYS} virtual days, {CHANGES_PER_DAY} changes a"
@@ -109,6 +131,10 @@ def main() -> None:
         f" {shrunk['runs']:.1f} re-runs from {shrunk['elements']:.1f} elements;"
         f" {shrunk['failing_wall']:.1f} s per failing seed (shrinking included) against"
         f" {shrunk['passing_wall']:.2f} s per passing one"
+    )
+    print(
+        f"  this machine's own ceiling: plain Python in 2 processes runs x{ceiling:.2f} the"
+        " work of 1"
     )
     print(f"(benchmark total {total:.0f} s)")
 
