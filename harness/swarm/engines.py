@@ -51,6 +51,8 @@ class LocalEngine(Engine):
         self._pool: ProcessPoolExecutor | None = None
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
+        jobs = list(jobs)
+        self.workers = max(1, min(self.workers, len(jobs)))  # no process without a seed
         if self.workers == 1:  # no pool: the seeds run here, one after another
             for job in jobs:
                 yield run_job(job)

@@ -142,7 +142,8 @@ def _result(
         "broken": verdict.broken,
         "error": verdict.error,
         "cause": verdict.cause,
-        "plan": plan_document(plan) if plan is not None else None,
+        # a failing seed's whole plan (a passing one's is the seed's to draw again)
+        "plan": plan_document(plan) if plan is not None and not verdict.ok else None,
         "minimal_plan": minimal,
         "shrink": shrink,
         "wall_seconds": round(time.perf_counter() - started, 3),
