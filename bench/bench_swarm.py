@@ -100,7 +100,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         one = swarm(Path(tmp, "one"), seeds, workers=1)
-        rows.append(("1 local worker (this process)", one))
+        rows.append(("1 local worker (a process)", one))
         two = swarm(Path(tmp, "two"), seeds, workers=2)
         rows.append(("2 local workers (a process each)", two))
         with LocalCluster(

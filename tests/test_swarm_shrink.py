@@ -1,16 +1,23 @@
-"""Shrinking a failing plan (delta debugging), seeds, and failure causes."""
+"""Shrinking a failing plan (delta debugging), seeds, failure causes, replays, and
+what a resumed swarm trusts."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import combinations
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import BadInput
+from harness.options import RunOptions
 from harness.swarm import parse_seeds
+from harness.swarm.files import read_done
+from harness.swarm.replay import run_arguments, settings_key
 from harness.swarm.shrink import (
     Element,
     describe,
@@ -121,3 +128,43 @@ def test_a_cause_is_the_message_with_its_figures_and_names_blanked() -> None:
     assert two.cause == "attempts within policy + counted N runs for N"
     assert Verdict(error="KeyError: 'x'").cause == "error: KeyError"
     assert Verdict().ok and Verdict().cause is None
+
+
+def test_a_replay_starts_where_the_swarm_started_to_the_microsecond() -> None:
+    start = datetime(2026, 1, 1, 0, 30, 0, 500_000, tzinfo=timezone(timedelta(hours=5)))
+    words = run_arguments(RunOptions(start=start))
+    assert datetime.fromisoformat(words[words.index("--start") + 1]) == start
+    utc = run_arguments(RunOptions(start=datetime(2026, 3, 1, tzinfo=UTC)))
+    assert utc == ["--start", "2026-03-01T00:00:00Z"]
+
+
+def test_editing_the_code_or_the_fault_file_is_other_settings(tmp_path: Path) -> None:
+    code, rules = tmp_path / "src", tmp_path / "faults.yaml"
+    code.mkdir()
+    (code / "app.py").write_text("def handler(event, context): pass\n")
+    rules.write_text("rules: []\n")
+    options = RunOptions(handler="app.handler", code_dir=code)
+    key = settings_key(options, str(rules), 32)
+    assert settings_key(options, str(rules), 32) == key
+    (code / "app.py").write_text("def handler(event, context): return 1\n")
+    assert settings_key(options, str(rules), 32) != key
+    key = settings_key(options, str(rules), 32)
+    rules.write_text("rules: []\naws: []\n")
+    assert settings_key(options, str(rules), 32) != key
+
+
+def test_runs_jsonl_keeps_whole_lines_of_the_same_settings_only(tmp_path: Path) -> None:
+    good = {"seed": 3, "ok": True, "broken": [], "error": None, "cause": None}
+    good |= {"replay": "python -m harness run", "settings": "k", "minimal_plan": None}
+    lines = [
+        json.dumps(good),
+        json.dumps({**good, "seed": 4, "ok": None}),  # not of a swarm's shape
+        json.dumps({**good, "seed": 5, "ok": False, "cause": "x", "minimal_plan": {"rules": 5}}),
+        json.dumps({**good, "seed": True}),
+        '{"seed": 6, "ok": tr',  # cut short by a kill
+        "[1, 2]",
+    ]
+    (tmp_path / "runs.jsonl").write_text("\n".join(lines) + "\n")
+    assert list(read_done(tmp_path, "k")) == [3]
+    with pytest.raises(BadInput, match="other settings"):
+        read_done(tmp_path, "another")

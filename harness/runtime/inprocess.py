@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -158,6 +159,7 @@ class InProcessExecutor:
                     if suppressed:  # re-init after a reset: in Duration, against the timeout
                         seam.sleep((self._init_virtual_ms + self._init_draw_ms(request_id)) / 1000)
                     charges.charge_invocation()
+                    random.seed(request_id)  # botocore's retry jitter, the handler's own draws
                     response = self._handler(event, context)
             except FunctionTimedOut:
                 timed_out = True

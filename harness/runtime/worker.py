@@ -21,6 +21,7 @@ import importlib.util
 import json
 import logging
 import os
+import random
 import resource
 import sys
 import threading
@@ -177,6 +178,7 @@ def main(
                     if request.get("reinit_seconds"):  # a suppressed init, in this Duration
                         time.sleep(request["reinit_seconds"])
                     charges.charge_invocation()
+                    random.seed(request_id)  # botocore's retry jitter, the handler's own draws
                     response = handler(request["event"], context)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"

@@ -13,6 +13,7 @@ from rich.table import Table
 from ..deploy.commands import TemplateOption, option_instant, option_pairs
 from ..errors import signals_raise
 from ..options import DEFAULT_START, RunOptions
+from .files import headline
 from .swarm import SwarmOptions, parse_seeds, run_swarm
 
 SHOWN_CAUSES = 10
@@ -74,6 +75,10 @@ def swarm_command(
     env: Annotated[
         list[str] | None, typer.Option(help="override a function variable, NAME=value")
     ] = None,
+    fresh: Annotated[
+        bool,
+        typer.Option("--fresh", help="forget the seeds an earlier swarm finished in --report-dir"),
+    ] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="show a progress bar")
     ] = True,
@@ -109,25 +114,27 @@ def swarm_command(
         max_failures=max_failures,
         report_dir=report_dir,
         show_progress=progress,
+        fresh=fresh,
     )
     with signals_raise():
         result = run_swarm(options, Console(stderr=True))
     print_swarm(result.document, result.path, Console())
-    if result.interrupted:
+    stopped = result.interrupted
+    if stopped:
         summary = result.document["summary"]
+        why = "interrupted" if stopped in ("SIGINT", "SIGTERM") else f"error: {stopped}"
         print(
-            f"harness: interrupted after {summary['finished']} of {summary['seeds']} seeds;"
+            f"harness: {why} after {summary['finished']} of {summary['seeds']} seeds;"
             " the same command again goes on from there",
             file=sys.stderr,
         )
-        raise typer.Exit(143 if result.interrupted == "SIGTERM" else 130)
+        raise typer.Exit({"SIGINT": 130, "SIGTERM": 143}.get(stopped, 2))
     if result.failures:
         raise typer.Exit(1)
 
 
 def print_swarm(document: dict[str, Any], path: Path, console: Console) -> None:
     summary = document["summary"]
-    held, finished = summary["held"], summary["finished"]
     ran = (
         f"{summary['ran']} run in {summary['wall_seconds']:.1f} s on {summary['workers']}"
         f" {summary['engine']} workers: {summary['seeds_per_second']:g} seeds/s"
@@ -136,7 +143,7 @@ def print_swarm(document: dict[str, Any], path: Path, console: Console) -> None:
     )
     resumed = f"; {summary['resumed']} from an earlier swarm" if summary["resumed"] else ""
     console.print(
-        f"[bold]{held} of {finished} seeds held[/] ({summary['range']}, {summary['days']:g}"
+        f"[bold]{headline(summary)}[/] ({summary['range']}, {summary['days']:g}"
         f" days each, faults {summary['faults']}); {ran}{resumed}",
         soft_wrap=True,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import io
 import json
+import shutil
 import tarfile
 from collections import defaultdict
 from pathlib import Path
@@ -28,28 +29,63 @@ MAX_RUNS_LINE_BYTES = 1_000_000
 
 
 def read_done(report_dir: Path, key: str) -> dict[int, dict[str, Any]]:
-    """The seeds an earlier swarm with the same settings finished here."""
+    """The seeds an earlier swarm with the same settings finished here. A line cut
+    short (the swarm was killed while writing it), too long or not of the shape a swarm
+    writes is skipped: its seed runs again."""
     path = report_dir / RUNS
     if not path.exists():
         return {}
     done: dict[int, dict[str, Any]] = {}
     with path.open(encoding="utf-8", errors="replace") as lines:
-        for line in lines:
-            if len(line) > MAX_RUNS_LINE_BYTES:
+        while line := lines.readline(MAX_RUNS_LINE_BYTES):
+            result = _well_formed(line)
+            if result is None:
                 continue
-            try:
-                result = json.loads(line)
-            except ValueError:  # a line cut short when the swarm was stopped
-                continue
-            if not isinstance(result, dict) or not isinstance(result.get("seed"), int):
-                continue
-            if result.get("settings") != key:
+            if result["settings"] != key:
                 raise BadInput(
-                    f"{path} holds seeds of a swarm with other settings; give another"
-                    " --report-dir, or delete it to start again"
+                    f"{path} holds seeds of a swarm with other settings (its options, fault"
+                    " file, code, template or data changed since); add --fresh to start"
+                    " again, or give another --report-dir"
                 )
             done[result["seed"]] = result
     return done
+
+
+_SHAPE: dict[str, tuple[type, ...]] = {
+    "seed": (int,),
+    "ok": (bool,),
+    "broken": (list,),
+    "error": (str, type(None)),
+    "cause": (str, type(None)),
+    "replay": (str,),
+    "settings": (str,),
+    "minimal_plan": (dict, type(None)),
+}
+
+
+def _well_formed(line: str) -> dict[str, Any] | None:
+    try:
+        result = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(result, dict) or any(
+        not isinstance(result.get(name), kinds) for name, kinds in _SHAPE.items()
+    ):
+        return None
+    if result["ok"] == (result["cause"] is not None) or isinstance(result["seed"], bool):
+        return None
+    try:
+        described(result["minimal_plan"])  # a plan the replay can read
+    except (ValueError, TypeError):
+        return None
+    return result
+
+
+def forget(report_dir: Path) -> None:
+    """`--fresh`: what an earlier swarm wrote here goes (and nothing else)."""
+    for name in (RUNS, "swarm.json", "swarm.html"):
+        (report_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(report_dir / "seeds", ignore_errors=True)
 
 
 def record(report_dir: Path, result: dict[str, Any], archive: bytes | None) -> None:
@@ -57,12 +93,25 @@ def record(report_dir: Path, result: dict[str, Any], archive: bytes | None) -> N
     if archive is not None:
         home = report_dir / "seeds" / str(result["seed"])
         home.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            tar.extractall(home, filter="data")  # no links out, no absolute paths
+        _unpack(archive, home)
     if result["minimal_plan"] is not None:
         write_plan(plan_path(report_dir, result["seed"]), result["minimal_plan"])
     with (report_dir / RUNS).open("a", encoding="utf-8") as out:
         out.write(json.dumps(result, sort_keys=True) + "\n")
+
+
+def _unpack(archive: bytes, home: Path) -> None:
+    """A worker's run directory, unpacked: files and directories under `home` only."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        members = tar.getmembers()
+        for member in members:
+            inside = not member.name.startswith("/") and ".." not in Path(member.name).parts
+            if not inside or not (member.isfile() or member.isdir()):
+                raise BadInput(f"a worker sent a run with {member.name!r} in it; not unpacked")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and newer: its own check too
+            tar.extractall(home, members=members, filter="data")
+        else:
+            tar.extractall(home, members=members)
 
 
 def plan_path(report_dir: Path, seed: int) -> Path:
@@ -92,6 +141,16 @@ def causes(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         }
         for cause, members in sorted(grouped.items(), key=lambda kv: (-len(kv[1]), kv[0]))
     ]
+
+
+def headline(summary: dict[str, Any]) -> str:
+    """`17 of 20 seeds held`, `2 errors`, `3 not run`: what finished, and what did not."""
+    said = f"{summary['held']} of {summary['finished']} seeds held"
+    if summary["errors"]:
+        said += f", {summary['errors']} could not be run"
+    if summary["finished"] < summary["seeds"]:
+        said += f"; {summary['seeds'] - summary['finished']} of {summary['seeds']} not run"
+    return said
 
 
 def write_swarm_json(report_dir: Path, document: dict[str, Any]) -> Path:
@@ -136,11 +195,7 @@ def write_swarm_html(report_dir: Path, document: dict[str, Any]) -> Path:
             f"<h2>{html.escape(group['cause'])} <small>({len(group['seeds'])} seeds)</small></h2>"
             f"<ul>{''.join(items)}</ul>"
         )
-    verdict = (
-        f"{summary['failed']} of {summary['seeds']} seeds failed"
-        if summary["failed"]
-        else f"all {summary['seeds']} seeds held"
-    )
+    verdict = headline(summary)
     speed = f"{summary['seeds_per_second']} seeds/s" if summary["ran"] else "-"
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Swarm: {html.escape(verdict)}</title>

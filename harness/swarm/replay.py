@@ -4,11 +4,11 @@ settings as that command line (what a resumed swarm must match)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shlex
 from datetime import datetime
 from pathlib import Path
 
-from ..clock import iso_z
 from ..options import RunOptions
 
 # RunOptions fields a swarm passes on to each run, with their `harness run` flags.
@@ -30,6 +30,7 @@ FLAGS = {
     "api_env": "--api-env",
 }
 _DEFAULTS = RunOptions()
+MAX_FILES = 20_000  # of a directory, fingerprinted for resuming
 
 
 def run_arguments(options: RunOptions) -> list[str]:
@@ -39,8 +40,8 @@ def run_arguments(options: RunOptions) -> list[str]:
         value = getattr(options, name)
         if value is None or value == getattr(_DEFAULTS, name):
             continue
-        if isinstance(value, datetime):
-            text = iso_z(value)
+        if isinstance(value, datetime):  # as given: its offset and fractions kept
+            text = value.isoformat().replace("+00:00", "Z")
         elif isinstance(value, float) and value.is_integer():
             text = str(int(value))
         else:
@@ -58,6 +59,28 @@ def replay_command(options: RunOptions, seed: int, faults: str | Path, report_di
 
 
 def settings_key(options: RunOptions, faults: str, shrink_runs: int) -> str:
-    """What a resumed swarm must match: the same runs, plans and bound on shrinking."""
+    """What a resumed swarm must match: the same runs, plans and bound on shrinking, and
+    the same files under them (edit the handler, and its seeds' verdicts are old)."""
     words = [*run_arguments(options), "--faults", faults, "--shrink-runs", str(shrink_runs)]
-    return hashlib.sha256(shlex.join(words).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(shlex.join(words).encode())
+    read = [options.code_dir, options.template, options.data, options.api_cassette]
+    read += [Path(faults), Path(options.latency)]
+    for path in read:
+        if path is not None:
+            digest.update(_fingerprint(path).encode())
+    return digest.hexdigest()[:16]
+
+
+def _fingerprint(path: Path) -> str:
+    """Each file's path, size and modification time (its contents are not read: a data
+    directory may hold gigabytes), the first MAX_FILES of a directory."""
+    try:
+        if path.is_file():
+            stat = path.stat()
+            return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+        if not path.is_dir():
+            return f"{path}:absent"
+        files = itertools.islice((p for p in sorted(path.rglob("*")) if p.is_file()), MAX_FILES)
+        return ";".join(_fingerprint(p) for p in files if "__pycache__" not in p.parts)
+    except (OSError, ValueError):  # unreadable, or a name the file system refuses
+        return f"{path}:unreadable"

@@ -15,8 +15,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..delivery.policy import fault_plan_for
 from ..errors import BadInput, Terminated
 from ..options import MAX_SEED, RunOptions, check_options
-from .engines import engine_for
-from .files import causes, plan_path, read_done, record, write_swarm_html, write_swarm_json
+from .engines import EngineLost, engine_for
+from .files import (
+    RUNS,
+    causes,
+    forget,
+    plan_path,
+    read_done,
+    record,
+    write_swarm_html,
+    write_swarm_json,
+)
 from .replay import replay_command, settings_key
 from .worker import Job
 
@@ -37,13 +46,15 @@ class SwarmOptions:
     max_failures: int = 0  # stop once this many seeds failed (0: never)
     report_dir: Path = Path("out/swarm")
     show_progress: bool = True
+    fresh: bool = False  # forget the seeds an earlier swarm finished in report_dir
+    in_process: bool = False  # the seeds run in this process (tests, libraries)
 
 
 @dataclass
 class SwarmResult:
     document: dict[str, Any]
     path: Path
-    interrupted: str | None = None  # SIGINT or SIGTERM
+    interrupted: str | None = None  # SIGINT, SIGTERM, or why the cluster went away
     failures: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -61,9 +72,11 @@ def parse_seeds(text: str) -> list[int]:
         first, last = int(low), int(high or low)
         if last < first or last > MAX_SEED:
             raise BadInput(f"--seeds: {part!r} must run upwards, from 0 to at most 2**63 - 1")
-        if last - first + 1 + len(seeds) > MAX_SEEDS:
+        if last - first + 1 > MAX_SEEDS:
             raise BadInput(f"--seeds: at most {MAX_SEEDS:,} seeds in one swarm")
         seeds.update(dict.fromkeys(range(first, last + 1)))
+        if len(seeds) > MAX_SEEDS:  # counted once each
+            raise BadInput(f"--seeds: at most {MAX_SEEDS:,} seeds in one swarm")
     return list(seeds)
 
 
@@ -82,23 +95,34 @@ def _check(options: SwarmOptions) -> None:
     check_options(first)  # the options every run takes, with the run's own words
     theirs = bool(first.api_upstream or first.api_cassette)
     fault_plan_for(first.faults, first.seed, any_api=theirs)  # the profile or file loads
+    shown = str(options.report_dir)[:80]
     try:
         options.report_dir.mkdir(parents=True, exist_ok=True)
         (options.report_dir / ".write-test").write_text("")
         (options.report_dir / ".write-test").unlink()
     except OSError as exc:
-        shown = str(options.report_dir)[:80]
         raise BadInput(f"--report-dir {shown!r} is not writable: {exc.strerror or exc}") from None
+    for name, is_dir in ((RUNS, False), ("seeds", True), ("swarm.json", False)):
+        there = options.report_dir / name
+        if there.exists() and there.is_dir() != is_dir:
+            kind = "a directory" if there.is_dir() else "a file"
+            raise BadInput(f"--report-dir {shown!r}: {name} is {kind}; remove it or choose another")
 
 
 def _absolute(options: RunOptions) -> RunOptions:
     """Paths a worker reads, made absolute: a worker's directory need not be ours."""
+
+    def file_or_name(spec: str) -> str:  # a rule or latency file; a profile's name stays
+        return str(Path(spec).resolve()) if Path(spec).is_file() else spec
+
     return replace(
         options,
         code_dir=options.code_dir.resolve() if options.code_dir else None,
         template=options.template.resolve() if options.template else None,
         data=options.data.resolve() if options.data else None,
         api_cassette=options.api_cassette.resolve() if options.api_cassette else None,
+        faults=file_or_name(str(options.faults)),
+        latency=file_or_name(options.latency),
     )
 
 
@@ -108,6 +132,8 @@ def run_swarm(options: SwarmOptions, console: Console | None = None) -> SwarmRes
     faults = str(options.run.faults)
     key = settings_key(options.run, faults, options.shrink_runs)
     report_dir = options.report_dir
+    if options.fresh:
+        forget(report_dir)
     wanted = set(options.seeds)
     done = {s: r for s, r in read_done(report_dir, key).items() if s in wanted}
     todo = [seed for seed in options.seeds if seed not in done]
@@ -115,9 +141,9 @@ def run_swarm(options: SwarmOptions, console: Console | None = None) -> SwarmRes
     runs = dict(done)
     interrupted: str | None = None
     started = time.perf_counter()
-    engine = engine_for(options.workers, options.cluster)
-    base = _absolute(options.run)
-    jobs = [Job(base, seed, options.shrink_runs) for seed in todo]
+    engine = engine_for(options.workers, options.cluster, in_process=options.in_process)
+    base, home = _absolute(options.run), str(Path.cwd())
+    jobs = [Job(base, seed, options.shrink_runs, home) for seed in todo]
     stop_at = options.max_failures
     try:
         with engine, _progress(console, len(todo), options.show_progress) as (bar, task):
@@ -134,9 +160,13 @@ def run_swarm(options: SwarmOptions, console: Console | None = None) -> SwarmRes
                 failed += not result["ok"]
                 bar.update(task, advance=1, description=_described(failed))
                 if stop_at and failed >= stop_at:
+                    engine.stop()  # the seeds still running are not waited for
                     break
     except KeyboardInterrupt as stop:
+        engine.stop()
         interrupted = "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
+    except EngineLost as gone:
+        interrupted = f"the cluster went away ({' '.join(str(gone).split())[:200]})"
     wall = time.perf_counter() - started
     document = _document(options, runs, len(runs) - len(done), len(done), wall, engine)
     document["interrupted"] = interrupted is not None

@@ -17,6 +17,9 @@ NO_DUPLICATES = "each occurrence recorded once"
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+Z?")
+_IDENTIFIER = re.compile(
+    r"\b[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}\b|\b[0-9a-f]{12,}\b"
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class Verdict:
 
 def message_class(message: str) -> str:
     """`counted 33 runs for 30 occurrences` -> `counted N runs for N occurrences`."""
-    blanked = _TIMESTAMP.sub("T", message)
+    blanked = _IDENTIFIER.sub("ID", _TIMESTAMP.sub("T", message))
     blanked = _QUOTED.sub("'…'", blanked)
     return _NUMBER.sub("N", blanked)
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import socket
+import sys
 import tarfile
 import tempfile
 import threading
@@ -27,7 +29,7 @@ from rich.console import Console
 from mock_api import FaultPlan
 
 from ..delivery.policy import fault_plan_for
-from ..errors import BadInput
+from ..errors import BadInput, Terminated
 from ..options import RunOptions
 from .shrink import Element, elements_of, keep_only, plan_document, shrink
 from .verdict import Verdict, verdict_of
@@ -35,6 +37,7 @@ from .verdict import Verdict, verdict_of
 if TYPE_CHECKING:
     from ..aws.embedded import EmbeddedBackend
 
+OURS = frozenset({"harness", "mock_api", "function"})
 _one_at_a_time = threading.Lock()
 _backend: list[EmbeddedBackend] = []  # this process's, started at its first seed
 
@@ -44,11 +47,14 @@ class Job:
     options: RunOptions  # the swarm's run options; seed, faults and report dir set per run
     seed: int
     shrink_runs: int  # the bound on re-runs while shrinking
+    home: str = ""  # the swarm's directory: where a --check module beside the user is found
 
 
 def run_job(job: Job) -> dict[str, Any]:
     """The seed's verdict, its minimal plan when it failed, and the failing run's files."""
     with _one_at_a_time, tempfile.TemporaryDirectory(prefix="harness-swarm-") as scratch:
+        if job.home and job.home not in sys.path:  # a cluster worker's directory is its own
+            sys.path.append(job.home)
         started = time.perf_counter()
         theirs = bool(job.options.api_upstream or job.options.api_cassette)
         try:
@@ -88,6 +94,13 @@ def run_job(job: Job) -> dict[str, Any]:
         )
 
 
+def leave_signals() -> None:
+    """A pool process's start: Ctrl-C and SIGTERM are the swarm's to act on (it kills
+    its processes); a run cut short here would be recorded as a verdict."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def lost(seed: int, exc: BaseException) -> dict[str, Any]:
     """The result of a seed whose worker died under it: an error, not a crash of the swarm."""
     error = " ".join(f"worker lost, {type(exc).__name__}: {exc}".split())[:500]
@@ -106,7 +119,23 @@ def _run(job: Job, faults: str | FaultPlan, report_dir: Path) -> Verdict:
         return Verdict(error=f"BadInput: {exc}")
     except Exception as exc:  # the harness broke on this seed: a result, not a crash
         return Verdict(error=" ".join(f"{type(exc).__name__}: {exc}".split())[:500])
+    finally:
+        _forget_check(options.check)
+    stopped = result.report.get("interruption")
+    if stopped:  # Ctrl-C or SIGTERM cut the run short: no verdict, the swarm stops
+        raise Terminated() if stopped["signal"] == "SIGTERM" else KeyboardInterrupt()
     return verdict_of(result.report, result.tables, result.resources.get("SyncTable"))
+
+
+def _forget_check(spec: str | None) -> None:
+    """The check's modules are imported afresh by the next run, as a new `harness run`
+    would: state a check keeps in its module does not carry over to another seed."""
+    if spec is not None:
+        top = spec.partition(":")[0].split(".")[0]
+        if top in OURS:  # never the harness's own packages, out from under it
+            return
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]
 
 
 def _started_backend() -> EmbeddedBackend:

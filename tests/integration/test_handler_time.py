@@ -5,6 +5,7 @@ off on it, and Lambda's timeout stops it however it catches exceptions."""
 from __future__ import annotations
 
 import json
+import random
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -203,3 +204,40 @@ def test_a_users_own_template_fires_by_its_schedule_and_the_report_says_which(
         "2026-01-01T03:00:30+00:00",  # its 30 s of sleep, in virtual time
         "2026-01-02T03:00:30+00:00",
     ]
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_boto3s_retry_jitter_follows_the_seed_not_the_process(
+    harness_backend: EmbeddedBackend, tmp_path: Path, executor: str
+) -> None:
+    """botocore jitters its backoff with Python's process-wide `random`: the harness seeds
+    it for each invocation (from its seeded request id), so a replay waits the same."""
+    throttled = parse_plan(
+        {
+            "aws": [
+                {
+                    "match": {"operation": "dynamodb:PutItem", "probability": 0.6},
+                    "fault": {"error": "ProvisionedThroughputExceededException"},
+                }
+            ]
+        },
+        "test",
+    )
+
+    def durations(out: Path) -> list[int]:
+        result = _run(
+            harness_backend,
+            out,
+            "writer",
+            days=6,
+            seed=4,
+            executor=executor,
+            faults=throttled,
+            environment={"RETRY_MODE": "standard"},
+        )
+        return [a.duration_ms for fire in result.fires for a in fire.attempts]
+
+    first = durations(tmp_path / "first")
+    random.seed()  # another process's state, as a replay in a new process has
+    assert durations(tmp_path / "second") == first
+    assert len(set(first)) > 1  # the throttles did land, at different waits

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ def _swarm(report_dir: Path, seeds: str, days: str = DAYS, **run: Any) -> dict[s
         seeds=parse_seeds(seeds),
         seeds_text=seeds,
         workers=1,
+        in_process=True,
         report_dir=report_dir,
         show_progress=False,
     )
@@ -215,14 +218,90 @@ def test_a_cluster_nobody_serves_is_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "no Dask scheduler answered" in lines[0]
 
 
-def test_a_handler_that_kills_its_worker_is_an_error_not_a_crash(tmp_path: Path) -> None:
+def test_a_seed_that_kills_its_worker_is_its_error_and_the_others_run(tmp_path: Path) -> None:
     out = tmp_path / "swarm"
     result = harness(
-        "swarm", "--seeds", "1-2", "--days", "2", "--workers", "2", "--handler", "dies.handler",
-        "--code-dir", str(PLANTED), "--report-dir", str(out), "--no-progress",
+        "swarm", "--seeds", "1-3", "--days", "4", "--workers", "2",
+        "--handler", "dies_on_duplicates.handler", "--code-dir", str(PLANTED),
+        "--report-dir", str(out), "--no-progress",
     )  # fmt: skip
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
-    runs = json.loads((out / "swarm.json").read_text())["runs"]
-    assert [r["seed"] for r in runs] == [1, 2]
-    assert all(r["error"].startswith("worker lost, BrokenProcessPool") for r in runs)
+    runs = {r["seed"]: r for r in json.loads((out / "swarm.json").read_text())["runs"]}
+    assert runs[2]["error"].startswith("worker lost, BrokenProcessPool")  # duplicates: 0.5
+    assert runs[1]["ok"] and runs[3]["ok"]  # they shared the pool it broke, and ran again
+
+
+def _start_swarm(out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "harness", "swarm", "--seeds", "1-30", "--days", "20",
+         "--workers", "2", "--handler", "heartbeat.handler.handler",
+         "--code-dir", str(REPO / "examples" / "heartbeat"), "--report-dir", str(out),
+         "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stopped_swarm_keeps_what_finished_and_the_same_command_goes_on(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    out = tmp_path / "swarm"
+    process = _start_swarm(out)
+    deadline = time.monotonic() + 120
+    while not (out / "runs.jsonl").exists() or not (out / "runs.jsonl").read_text().strip():
+        assert time.monotonic() < deadline and process.poll() is None, "no seed finished"
+        time.sleep(0.2)
+    found = subprocess.run(
+        ["pgrep", "-P", str(process.pid), "-f", "spawn_main"], capture_output=True, text=True
+    )
+    workers = [int(pid) for pid in found.stdout.split()]
+    assert workers  # the pool's processes, running seeds
+    process.send_signal(signum)  # to the swarm alone: it stops its workers itself
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == code, err[-2000:]
+    assert err.strip().startswith("harness: interrupted after") and "Traceback" not in err
+    document = json.loads((out / "swarm.json").read_text())
+    assert document["interrupted"] and document["summary"]["finished"] < 30
+    kept = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    assert all(run["ok"] for run in kept)  # what finished, finished whole
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # none left behind
+
+    again = harness(
+        "swarm", "--seeds", "1-30", "--days", "20", "--workers", "2",
+        "--handler", "heartbeat.handler.handler",
+        "--code-dir", str(REPO / "examples" / "heartbeat"), "--report-dir", str(out),
+        "--no-progress",
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    summary = json.loads((out / "swarm.json").read_text())["summary"]
+    assert summary["resumed"] == len(kept) and summary["held"] == 30
+
+
+STATEFUL_CHECK = """
+_calls = []
+
+
+def keeps_count_of_its_calls(report_dir):
+    _calls.append(report_dir)
+    assert len(_calls) == 1, f"called {len(_calls)} times in one process"
+"""
+
+
+def test_each_seed_imports_the_check_afresh_as_its_replay_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check beside the user (in the current directory), keeping state in its module:
+    a new `harness run` starts it afresh, so must each seed."""
+    (tmp_path / "stateful_check.py").write_text(STATEFUL_CHECK)
+    monkeypatch.chdir(tmp_path)
+    document = _swarm(
+        tmp_path / "swarm",
+        "1-3",
+        days="2",
+        handler="counter.handler",
+        code_dir=PLANTED,
+        check="stateful_check:keeps_count_of_its_calls",
+    )
+    assert [(r["ok"], r["broken"]) for r in document["runs"]] == [(True, [])] * 3
