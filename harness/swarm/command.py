@@ -10,7 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..deploy.commands import TemplateOption, option_instant, option_pairs
+from ..deploy.commands import (
+    CodeDirOption,
+    HandlerOption,
+    TemplateOption,
+    option_instant,
+    option_pairs,
+)
 from ..errors import signals_raise
 from ..options import DEFAULT_START, RunOptions
 from .files import headline
@@ -50,12 +56,8 @@ def swarm_command(
     start: Annotated[str, typer.Option(help="virtual start instant, ISO 8601")] = (
         DEFAULT_START.strftime("%Y-%m-%dT%H:%M:%SZ")
     ),
-    handler: Annotated[
-        str | None, typer.Option(help="your handler (package.module.function) instead of ours")
-    ] = None,
-    code_dir: Annotated[
-        Path | None, typer.Option(help="the directory your handler's code lives in")
-    ] = None,
+    handler: HandlerOption = None,
+    code_dir: CodeDirOption = None,
     function_timeout: Annotated[
         int | None, typer.Option(help="the function's timeout in seconds (1-900)")
     ] = None,
@@ -137,7 +139,8 @@ def print_swarm(document: dict[str, Any], path: Path, console: Console) -> None:
     summary = document["summary"]
     ran = (
         f"{summary['ran']} run in {summary['wall_seconds']:.1f} s on {summary['workers']}"
-        f" {summary['engine']} workers: {summary['seeds_per_second']:g} seeds/s"
+        f" {summary['engine']} worker{'' if summary['workers'] == 1 else 's'}:"
+        f" {summary['seeds_per_second']:g} seeds/s"
         if summary["ran"]
         else "none left to run"
     )

@@ -207,7 +207,7 @@ table{{border-collapse:collapse}}td{{padding:.2em 1em .2em 0}}</style></head><bo
 <tr><td>seeds</td><td>{html.escape(summary["range"])} ({summary["seeds"]})</td></tr>
 <tr><td>held / failed / errors</td><td>{summary["held"]} / {summary["failed"]} /
  {summary["errors"]}</td></tr>
-<tr><td>engine</td><td>{html.escape(summary["engine"])}, {summary["workers"]} workers</td></tr>
+<tr><td>engine</td><td>{html.escape(summary["engine"])}, {summary["workers"]} worker(s)</td></tr>
 <tr><td>speed</td><td>{speed}
  ({summary["ran"]} run now, {summary["resumed"]} from an earlier swarm)</td></tr>
 </table>

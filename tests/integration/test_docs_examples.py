@@ -24,7 +24,7 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 WALL_CLOCK_ROWS = ("time", "wall time spent in")
 _ROW = re.compile(r"^│ (.*?) +│ (.*?) *│$")
 # a swarm's first line: `20 run in 59.9 s on 2 local workers: 0.334 seeds/s`
-_SWARM_SPEED = re.compile(r"run in [0-9.]+ s on (\d+ \w+) workers: [0-9.]+ seeds/s")
+_SWARM_SPEED = re.compile(r"run in [0-9.]+ s on (\d+ \w+ workers?): [0-9.]+ seeds/s")
 
 
 @dataclass
@@ -72,7 +72,7 @@ def comparable(lines: list[str]) -> list[str]:
 
 
 def _hide_wall_clock(line: str) -> str:
-    line = _SWARM_SPEED.sub(r"run in N s on \1 workers: N seeds/s", line)
+    line = _SWARM_SPEED.sub(r"run in N s on \1: N seeds/s", line)
     row = _ROW.match(line)
     if row and row.group(1) in WALL_CLOCK_ROWS:
         return f"│ {row.group(1)} │ {re.sub(r'[0-9][0-9.,]*', 'N', row.group(2))} │"
