@@ -100,7 +100,7 @@ def _no_upload(directory: Path) -> tuple[str, str]:
 NAV = (
     "[README](../README.md) · [Command line](cli.md) · [Your own stack](your-stack.md) ·"
     " [Schedules](schedules.md) · [Delivery](delivery.md) · [Latency](latency.md) ·"
-    " [Faults](faults.md) · [Testing](testing.md) · [Deploying](deploy.md) ·"
+    " [Faults](faults.md) · [Swarm](swarm.md) · [Testing](testing.md) · [Deploying](deploy.md) ·"
     " [Run page](report.md) · [Function](function.md) · [Performance](performance.md) ·"
     " [Architecture](architecture.md)"
 )

@@ -70,6 +70,7 @@ class InProcessExecutor:
             sys.path.insert(0, self._function.code_dir)
         self._start_runtime_logging()
         charges.install(self._latency, virtual_time.current_request_id)
+        charges.take_calls("")  # calls counted as some earlier init's are not this one's
         charges.set_init_identity("init:0")
         init_output = InvocationOutput("", self._clock.now)
         try:

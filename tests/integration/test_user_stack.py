@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from harness.aws.embedded import EmbeddedBackend
+from harness.clock import VirtualClock
+from harness.latency import charges
 from harness.runner import RunOptions, run
+from harness.runtime import virtual_time
 
 from .cli import REPO, harness
 
@@ -214,6 +218,11 @@ def test_the_functions_aws_calls_are_counted_by_operation(
         report_dir=tmp_path,
         show_progress=False,
     )
+
+    # A call made in virtual time outside any run (as a test may) counts as no run's init.
+    charges.install(None, virtual_time.current_request_id)
+    with virtual_time.bound(VirtualClock(datetime(2030, 1, 1, tzinfo=UTC))):
+        harness_backend.client("s3").list_buckets()
 
     report = run(options, backend=harness_backend).report
 
