@@ -2,7 +2,7 @@
 
 The same swarm, side by side in one run: seeds 1 to N of the chaos workload (our nightly
 sync, 30 virtual days, 50 changes a day, each seed's random plan of API and AWS faults),
-with 1 local worker (in this process), 2 local workers (a process each) and a local Dask
+with 1 local worker, 2 local workers (a process each) and a local Dask
 cluster of 2 worker processes; then seeds per second for each and the scaling ratios.
 Every figure includes what a user waits for: worker start-up, imports, the embedded AWS
 starting in each worker, report files. A planted bug's swarm (the ADD counter) measures

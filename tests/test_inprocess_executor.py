@@ -99,3 +99,16 @@ def test_the_function_is_stopped_at_its_deadline_whatever_it_catches(tmp_path: P
     assert result.response is None
     assert result.duration_ms == 60_000
     assert seam.deadline is None  # cleared for whatever runs next
+
+
+def test_a_handler_that_calls_sys_exit_fails_its_invocation_not_the_harness(
+    tmp_path: Path,
+) -> None:
+    code = write_job(tmp_path, "import sys\ndef handler(event, context):\n    sys.exit(4)\n")
+    clock = VirtualClock(START)
+    with InProcessExecutor(
+        spec(code), clock=clock, runtime_environment={}, function_clock=DeadlineClock(clock)
+    ) as ex:
+        first, second = ex.invoke({}, "r1"), ex.invoke({}, "r2")
+    assert first.status == second.status == "function_error"
+    assert first.error == "Runtime.ExitError: Runtime exited with error: exit status 4"

@@ -144,13 +144,20 @@ def test_editing_the_code_or_the_fault_file_is_other_settings(tmp_path: Path) ->
     (code / "app.py").write_text("def handler(event, context): pass\n")
     rules.write_text("rules: []\n")
     options = RunOptions(handler="app.handler", code_dir=code)
-    key = settings_key(options, str(rules), 32)
-    assert settings_key(options, str(rules), 32) == key
+    key = settings_key(options, str(rules), 32, tmp_path / "out")
+    assert settings_key(options, str(rules), 32, tmp_path / "out") == key
     (code / "app.py").write_text("def handler(event, context): return 1\n")
-    assert settings_key(options, str(rules), 32) != key
-    key = settings_key(options, str(rules), 32)
+    assert settings_key(options, str(rules), 32, tmp_path / "out") != key
+    key = settings_key(options, str(rules), 32, tmp_path / "out")
     rules.write_text("rules: []\naws: []\n")
-    assert settings_key(options, str(rules), 32) != key
+    assert settings_key(options, str(rules), 32, tmp_path / "out") != key
+    # what the swarm writes inside the code dir, and caches, change nothing
+    key = settings_key(options, str(rules), 32, code / "out")
+    (code / "out").mkdir()
+    (code / "out" / "runs.jsonl").write_text("{}\n")
+    (code / "__pycache__").mkdir()
+    (code / "__pycache__" / "app.pyc").write_text("x")
+    assert settings_key(options, str(rules), 32, code / "out") == key
 
 
 def test_runs_jsonl_keeps_whole_lines_of_the_same_settings_only(tmp_path: Path) -> None:

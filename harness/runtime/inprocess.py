@@ -167,6 +167,9 @@ class InProcessExecutor:
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 print(error_record(exc, request_id))
+            except SystemExit as exc:  # Lambda's runtime process ends: the invocation fails
+                error = f"Runtime.ExitError: Runtime exited with error: exit status {exc.code}"
+                print(f"RequestId: {request_id} Error: {error.partition(': ')[2]}")
             finally:
                 seam.deadline = outer_deadline  # an interleaved run resumes with its own
         wall_ms = (time.perf_counter() - started_wall) * 1000

@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -22,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import BadInput
-from .worker import Job, leave_signals, lost, run_job
+from .worker import Job, forget_scratch, lost, run_job, start_worker
 
 CONNECT_TIMEOUT_SECONDS = 20
 
@@ -67,7 +68,6 @@ class LocalEngine(Engine):
         self.workers = workers
         self._in_process = in_process
         self._pool: ProcessPoolExecutor | None = None
-        self._before: set[int | None] = set()
 
     def results(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
         pending = deque(jobs)
@@ -82,24 +82,25 @@ class LocalEngine(Engine):
                 yield self._alone(job)
 
     def _until_broken(self, pending: deque[Job]) -> Generator[dict[str, Any], None, list[Job]]:
-        """Results until the jobs run out, or the pool breaks: then the jobs it held."""
+        """Results until the jobs run out, or the pool breaks: then the jobs it held
+        that did not finish."""
         pool = self._start(self.workers)
         running: dict[Future[dict[str, Any]], Job] = {}
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
                     job = pending.popleft()
-                    running[pool.submit(run_job, job)] = job
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    job = running.pop(future)
                     try:
-                        result = future.result()
-                    except BrokenProcessPool:
-                        return [job, *running.values()]
-                    except Exception as exc:  # the harness broke outside a run: that seed's
-                        result = lost(job.seed, exc)
-                    yield result
+                        with _signals_held():  # a worker being born ignores Ctrl-C first
+                            running[pool.submit(run_job, job)] = job
+                    except BrokenProcessPool:  # it broke while a result was being written
+                        pending.appendleft(job)
+                        return (yield from _harvest(running))
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in finished):
+                    return (yield from _harvest(running))
+                for future in finished:
+                    yield _result_of(future, running.pop(future))
             return []
         finally:
             self.stop()
@@ -107,34 +108,72 @@ class LocalEngine(Engine):
     def _alone(self, job: Job) -> dict[str, Any]:
         pool = self._start(1)
         try:
-            return pool.submit(run_job, job).result()
-        except Exception as exc:  # BrokenProcessPool: it takes its process down alone
-            return lost(job.seed, exc)
+            with _signals_held():
+                future = pool.submit(run_job, job)
+            wait([future])
+            return _result_of(future, job)  # BrokenProcessPool: it takes its process down
         finally:
             self.stop()
 
     def _start(self, workers: int) -> ProcessPoolExecutor:
-        before = {child.pid for child in multiprocessing.active_children()}
         # spawn, not fork: this process has threads (the progress bar, servers in tests);
         # the workers leave Ctrl-C and SIGTERM to this process, which stops them.
         self._pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("spawn"), initializer=leave_signals
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(os.getpid(),),
         )
-        self._before = before  # children that are not the pool's (a local cluster's)
         return self._pool
 
     def stop(self) -> None:
         if self._pool is None:
             return
+        # The pool's own processes (a private map, but the only list of them there is).
+        processes = list(getattr(self._pool, "_processes", None) or {})
         self._pool.shutdown(wait=False, cancel_futures=True)
         for child in multiprocessing.active_children():
-            if child.pid not in self._before:
+            if child.pid is not None and child.pid in processes:
                 child.kill()  # a seed that is still running is not waited for
                 child.join(timeout=10)
+                forget_scratch(child.pid)  # a killed worker's runs leave their files
         self._pool = None
 
     def close(self) -> None:
         self.stop()
+
+
+def _result_of(future: Future[dict[str, Any]], job: Job) -> dict[str, Any]:
+    """A finished job's result; whatever the task raised (a handler's `sys.exit` that got
+    past the runtime, the pool broken under it) is that seed's error."""
+    failure = future.exception()
+    return future.result() if failure is None else lost(job.seed, failure)
+
+
+def _harvest(
+    running: dict[Future[dict[str, Any]], Job],
+) -> Generator[dict[str, Any], None, list[Job]]:
+    """A broken pool's jobs: those that finished are results; the rest are suspects."""
+    suspects = []
+    for future, job in running.items():
+        if future.done() and future.exception() is None:
+            yield future.result()
+        else:
+            suspects.append(job)
+    return suspects
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back while a worker may be spawned: it inherits the mask,
+    so it cannot be interrupted before it has set them aside (`start_worker`); here,
+    the signal arrives once the mask is lifted."""
+    stops = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, stops)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 class DaskEngine(Engine):
@@ -178,20 +217,22 @@ class DaskEngine(Engine):
         for future in self._dask.as_completed(self._futures):
             try:
                 result = future.result()
-            except self._dask.KilledWorker as exc:  # the seed took its workers down
-                result = lost(seeds[future.key], exc)
-            except Exception as exc:  # cancelled, the scheduler gone: not the seed's doing
-                raise EngineLost(f"{type(exc).__name__}: {exc}") from None
+            except Exception as exc:
+                if future.status != "error":  # cancelled, the scheduler gone: not the seed's
+                    raise EngineLost(f"{type(exc).__name__}: {exc}") from None
+                result = lost(seeds[future.key], exc)  # its task raised, or KilledWorker
             yield result
 
     def stop(self) -> None:
-        if self._futures:
-            self._client.cancel(self._futures)
-            self._futures = []
+        """Queued seeds are dropped; a seed already running on a worker finishes there
+        (Dask does not stop a running task), and its result is not waited for."""
+        futures, self._futures = self._futures, []
+        with contextlib.suppress(Exception):  # a scheduler already gone has nothing to cancel
+            self._client.cancel(futures)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):  # a scheduler already gone has nothing to free
-            self.stop()
+        self.stop()
+        with contextlib.suppress(Exception):
             self._client.close()
 
 

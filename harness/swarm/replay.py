@@ -4,7 +4,7 @@ settings as that command line (what a resumed swarm must match)."""
 from __future__ import annotations
 
 import hashlib
-import itertools
+import os
 import shlex
 from datetime import datetime
 from pathlib import Path
@@ -58,29 +58,60 @@ def replay_command(options: RunOptions, seed: int, faults: str | Path, report_di
     return shlex.join(words)
 
 
-def settings_key(options: RunOptions, faults: str, shrink_runs: int) -> str:
+def settings_key(options: RunOptions, faults: str, shrink_runs: int, report_dir: Path) -> str:
     """What a resumed swarm must match: the same runs, plans and bound on shrinking, and
     the same files under them (edit the handler, and its seeds' verdicts are old)."""
     words = [*run_arguments(options), "--faults", faults, "--shrink-runs", str(shrink_runs)]
     digest = hashlib.sha256(shlex.join(words).encode())
     read = [options.code_dir, options.template, options.data, options.api_cassette]
-    read += [Path(faults), Path(options.latency)]
+    read += [Path(faults), Path(options.latency), *_template_code(options.template)]
+    skip = report_dir.resolve()
     for path in read:
         if path is not None:
-            digest.update(_fingerprint(path).encode())
+            digest.update(_fingerprint(path, skip).encode())
     return digest.hexdigest()[:16]
 
 
-def _fingerprint(path: Path) -> str:
+def _template_code(template: Path | None) -> list[Path]:
+    """The local code directories a SAM template's functions name (`CodeUri`)."""
+    if template is None:
+        return []
+    from ..deploy.cloudformation import Template
+
+    try:
+        body = Template.load(template).body
+    except Exception:  # a template the run itself will refuse, with its own words
+        return []
+    found = []
+    default = ((body.get("Globals") or {}).get("Function") or {}).get("CodeUri")
+    for resource in (body.get("Resources") or {}).values():
+        uri = ((resource or {}).get("Properties") or {}).get("CodeUri", default)
+        if isinstance(uri, str) and (template.parent / uri).is_dir():
+            found.append(template.parent / uri)
+    return found
+
+
+def _fingerprint(path: Path, skip: Path) -> str:
     """Each file's path, size and modification time (its contents are not read: a data
-    directory may hold gigabytes), the first MAX_FILES of a directory."""
+    directory may hold gigabytes), the first MAX_FILES of a directory; hidden
+    directories, caches and the swarm's own report directory left out."""
     try:
         if path.is_file():
             stat = path.stat()
             return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
         if not path.is_dir():
             return f"{path}:absent"
-        files = itertools.islice((p for p in sorted(path.rglob("*")) if p.is_file()), MAX_FILES)
-        return ";".join(_fingerprint(p) for p in files if "__pycache__" not in p.parts)
+        seen: list[str] = []
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and d != "__pycache__" and Path(root, d).resolve() != skip
+            )
+            for name in sorted(files):
+                seen.append(_fingerprint(Path(root, name), skip))
+                if len(seen) >= MAX_FILES:
+                    return ";".join(seen)
+        return ";".join(seen)
     except (OSError, ValueError):  # unreadable, or a name the file system refuses
         return f"{path}:unreadable"

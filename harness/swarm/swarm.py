@@ -12,8 +12,11 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from mock_api.profiles import PROFILES as FAULT_PROFILES
+
 from ..delivery.policy import fault_plan_for
 from ..errors import BadInput, Terminated
+from ..latency.profiles import PROFILES as LATENCY_PROFILES
 from ..options import MAX_SEED, RunOptions, check_options
 from .engines import EngineLost, engine_for
 from .files import (
@@ -112,8 +115,8 @@ def _check(options: SwarmOptions) -> None:
 def _absolute(options: RunOptions) -> RunOptions:
     """Paths a worker reads, made absolute: a worker's directory need not be ours."""
 
-    def file_or_name(spec: str) -> str:  # a rule or latency file; a profile's name stays
-        return str(Path(spec).resolve()) if Path(spec).is_file() else spec
+    def file_or_name(spec: str, names: tuple[str, ...]) -> str:  # a name is a profile's
+        return str(Path(spec).resolve()) if spec not in names and Path(spec).is_file() else spec
 
     return replace(
         options,
@@ -121,19 +124,18 @@ def _absolute(options: RunOptions) -> RunOptions:
         template=options.template.resolve() if options.template else None,
         data=options.data.resolve() if options.data else None,
         api_cassette=options.api_cassette.resolve() if options.api_cassette else None,
-        faults=file_or_name(str(options.faults)),
-        latency=file_or_name(options.latency),
+        faults=file_or_name(str(options.faults), (*FAULT_PROFILES, "random")),
+        latency=file_or_name(options.latency, LATENCY_PROFILES),
     )
 
 
 def run_swarm(options: SwarmOptions, console: Console | None = None) -> SwarmResult:
     console = console or Console(stderr=True)
     _check(options)
-    faults = str(options.run.faults)
-    key = settings_key(options.run, faults, options.shrink_runs)
-    report_dir = options.report_dir
+    faults, report_dir = str(options.run.faults), options.report_dir
     if options.fresh:
         forget(report_dir)
+    key = settings_key(options.run, faults, options.shrink_runs, report_dir)
     wanted = set(options.seeds)
     done = {s: r for s, r in read_done(report_dir, key).items() if s in wanted}
     todo = [seed for seed in options.seeds if seed not in done]

@@ -52,7 +52,8 @@ class Job:
 
 def run_job(job: Job) -> dict[str, Any]:
     """The seed's verdict, its minimal plan when it failed, and the failing run's files."""
-    with _one_at_a_time, tempfile.TemporaryDirectory(prefix="harness-swarm-") as scratch:
+    prefix = _scratch_prefix(os.getpid())
+    with _one_at_a_time, tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         if job.home and job.home not in sys.path:  # a cluster worker's directory is its own
             sys.path.append(job.home)
         started = time.perf_counter()
@@ -94,11 +95,30 @@ def run_job(job: Job) -> dict[str, Any]:
         )
 
 
-def leave_signals() -> None:
-    """A pool process's start: Ctrl-C and SIGTERM are the swarm's to act on (it kills
-    its processes); a run cut short here would be recorded as a verdict."""
+def start_worker(swarm: int) -> None:
+    """A pool process's start. Ctrl-C and SIGTERM are the swarm's to act on (it kills
+    its processes; a run cut short here would be recorded as a verdict), and a worker
+    whose swarm is gone (SIGKILL, OOM) goes too, rather than wait for work forever."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+    def watch() -> None:
+        while os.getppid() == swarm:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="swarm-watch", daemon=True).start()
+
+
+def _scratch_prefix(pid: int) -> str:
+    return f"harness-swarm-{pid}-"
+
+
+def forget_scratch(pid: int) -> None:
+    """The scratch directories of a worker killed mid-seed (it could not clean up)."""
+    for leftover in Path(tempfile.gettempdir()).glob(_scratch_prefix(pid) + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def lost(seed: int, exc: BaseException) -> dict[str, Any]:
