@@ -56,12 +56,13 @@ def _failures(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_a_count_kept_with_add_is_found_and_shrunk_to_the_duplicates(tmp_path: Path) -> None:
     out = tmp_path / "swarm"
-    result = harness(
+    swarm = [
         "swarm", "--seeds", "1-40", "--days", DAYS, "--workers", "1", "--max-failures", "1",
         "--handler", "counter.handler", "--code-dir", str(PLANTED),
         "--check", "planted_checks:counts_each_occurrence_once",
         "--report-dir", str(out), "--no-progress",
-    )  # fmt: skip
+    ]  # fmt: skip
+    result = harness(*swarm)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Failures by cause" in result.stdout and "counted N runs for N" in result.stdout
     document = json.loads((out / "swarm.json").read_text())
@@ -78,12 +79,7 @@ def test_a_count_kept_with_add_is_found_and_shrunk_to_the_duplicates(tmp_path: P
     assert replay.returncode == 1
     assert "counts_each_occurrence_once failed: counted " in replay.stderr
 
-    again = harness(
-        "swarm", "--seeds", "1-40", "--days", DAYS, "--workers", "1", "--max-failures", "1",
-        "--handler", "counter.handler", "--code-dir", str(PLANTED),
-        "--check", "planted_checks:counts_each_occurrence_once",
-        "--report-dir", str(out), "--no-progress",
-    )  # fmt: skip
+    again = harness(*swarm)  # the same command: every seed it ran is done
     assert again.returncode == 1
     summary = json.loads((out / "swarm.json").read_text())["summary"]
     assert summary["ran"] == 0 and summary["resumed"] == failure["seed"]
