@@ -22,6 +22,7 @@ from .aws.embedded import EmbeddedBackend
 from .clock import VirtualClock
 from .deploy.provision import StackSpec
 from .report import Attempt, Fire
+from .report.truth import recorded_twice
 from .runner import DEFAULT_START, RunOptions, RunResult, run
 
 SYNC_TABLE = StackSpec().sync_table
@@ -219,17 +220,10 @@ class ScheduleReport:
         every occurrence, however often delivered, is recorded once. Lease items are
         skipped."""
         name = table or SYNC_TABLE
-        seen = Counter(
-            str(item[by])
-            for item in self.table(name)
-            if by in item and not str(item.get("syncId", "")).startswith("lease#")
-        )
-        twice = {value: n for value, n in seen.items() if n > 1}
+        twice, reused = recorded_twice(self.table(name), (f.sync_id for f in self.fires), by)
         if twice:
             shown = ", ".join(f"{v} x{n}" for v, n in list(twice.items())[:5])
             raise AssertionError(f"{len(twice)} duplicated {by} values in {name}: {shown}")
-        ids = Counter(fire.sync_id for fire in self.fires if fire.sync_id)
-        reused = [sync_id for sync_id, n in ids.items() if n > 1]
         if reused:
             raise AssertionError(f"one sync id reported by several occurrences: {reused[:5]}")
 

@@ -42,9 +42,25 @@ def load_check(spec: str, search: Iterable[Path]) -> Check:
         top = module_name.split(".")[0]
         loaded = sys.modules.get(top)
         if loaded is not None and not str(getattr(loaded, "__file__", "")).startswith(home):
-            for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-                del sys.modules[name]
+            _forget_package(top)
     return import_function(f"{module_name}.{function_name}", what="--check")
+
+
+OURS = frozenset({"harness", "mock_api", "function"})
+
+
+def forget_check(spec: str) -> None:
+    """The check's modules go, so the next run imports them afresh, as a new `harness
+    run` would: state a check keeps in its module does not carry over (a swarm's seeds
+    in one process). Never the harness's own packages, out from under it."""
+    top = spec.partition(":")[0].split(".")[0]
+    if top not in OURS:
+        _forget_package(top)
+
+
+def _forget_package(top: str) -> None:
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
 
 
 def _home_of(module_name: str, search: Iterable[Path]) -> str | None:

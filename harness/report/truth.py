@@ -9,6 +9,8 @@ corrupted, nothing invented. Faults can delay a record, never excuse its loss.
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -138,3 +140,17 @@ def truth_of(
 def quarantine_in(tables: dict[str, list[dict[str, Any]]], sync_table: str) -> list[dict[str, Any]]:
     """report.json's `quarantine`: what our function set aside, from its sync table."""
     return quarantine_of(tables.get(sync_table, []))
+
+
+def recorded_twice(
+    sync_rows: Iterable[dict[str, Any]], sync_ids: Iterable[str | None], by: str = "scheduledTime"
+) -> tuple[dict[str, int], list[str]]:
+    """Occurrences the sync table holds more than once (by `by`; lease items skipped),
+    and sync ids more than one occurrence reported: a duplicate delivery done twice."""
+    rows = Counter(
+        str(row[by])
+        for row in sync_rows
+        if by in row and not str(row.get("syncId", "")).startswith("lease#")
+    )
+    ids = Counter(sync_id for sync_id in sync_ids if sync_id)
+    return {v: n for v, n in rows.items() if n > 1}, [i for i, n in ids.items() if n > 1]

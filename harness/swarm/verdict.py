@@ -8,9 +8,10 @@ lost or mangled records against the API, or an occurrence was recorded twice.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..report.truth import recorded_twice
 
 NOTHING_LOST = "records match the API"
 NO_DUPLICATES = "each occurrence recorded once"
@@ -59,16 +60,7 @@ def verdict_of(
     if truth is not None:  # the reference sync's own rows: ground truth applies
         if truth["caught_up_to"] is not None and not truth["ok"]:
             broken.append(NOTHING_LOST)
-        if _recorded_twice(report["fires"], tables.get(sync_table or "", [])):
+        sync_ids = (fire.get("sync_id") for fire in report["fires"])
+        if any(recorded_twice(tables.get(sync_table or "", []), sync_ids)):
             broken.append(NO_DUPLICATES)
     return Verdict(broken)
-
-
-def _recorded_twice(fires: list[dict[str, Any]], sync_rows: list[dict[str, Any]]) -> bool:
-    rows = Counter(
-        str(row["scheduledTime"])
-        for row in sync_rows
-        if "scheduledTime" in row and not str(row.get("syncId", "")).startswith("lease#")
-    )
-    ids = Counter(fire["sync_id"] for fire in fires if fire.get("sync_id"))
-    return any(n > 1 for n in rows.values()) or any(n > 1 for n in ids.values())

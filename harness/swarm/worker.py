@@ -31,13 +31,13 @@ from mock_api import FaultPlan
 from ..delivery.policy import fault_plan_for
 from ..errors import BadInput, Terminated
 from ..options import RunOptions
+from ..report.checks import forget_check
 from .shrink import Element, elements_of, keep_only, plan_document, shrink
 from .verdict import Verdict, verdict_of
 
 if TYPE_CHECKING:
     from ..aws.embedded import EmbeddedBackend
 
-OURS = frozenset({"harness", "mock_api", "function"})
 _one_at_a_time = threading.Lock()
 _backend: list[EmbeddedBackend] = []  # this process's, started at its first seed
 
@@ -140,22 +140,12 @@ def _run(job: Job, faults: str | FaultPlan, report_dir: Path) -> Verdict:
     except Exception as exc:  # the harness broke on this seed: a result, not a crash
         return Verdict(error=" ".join(f"{type(exc).__name__}: {exc}".split())[:500])
     finally:
-        _forget_check(options.check)
+        if options.check is not None:
+            forget_check(options.check)
     stopped = result.report.get("interruption")
     if stopped:  # Ctrl-C or SIGTERM cut the run short: no verdict, the swarm stops
         raise Terminated() if stopped["signal"] == "SIGTERM" else KeyboardInterrupt()
     return verdict_of(result.report, result.tables, result.resources.get("SyncTable"))
-
-
-def _forget_check(spec: str | None) -> None:
-    """The check's modules are imported afresh by the next run, as a new `harness run`
-    would: state a check keeps in its module does not carry over to another seed."""
-    if spec is not None:
-        top = spec.partition(":")[0].split(".")[0]
-        if top in OURS:  # never the harness's own packages, out from under it
-            return
-        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
-            del sys.modules[name]
 
 
 def _started_backend() -> EmbeddedBackend:
