@@ -148,9 +148,8 @@ def write_report(report: dict[str, Any], report_dir: Path) -> Path:
 OUTPUT_FILES = ("report.json", "report.html", "logs.jsonl", "journal.jsonl", "aws_journal.jsonl")
 
 
-def prepare_report_dir(path: Path) -> Path:
-    """The report directory, made, proved writable and cleared of an earlier run's
-    outputs before any work starts: a new run's logs never sit beside an old report."""
+def make_writable(path: Path) -> None:
+    """`path` made (with its parents) and proved writable, or BadInput saying why."""
     try:
         path.mkdir(parents=True, exist_ok=True)
         probe = path / ".write-test"
@@ -158,6 +157,12 @@ def prepare_report_dir(path: Path) -> Path:
         probe.unlink()
     except OSError as exc:
         raise BadInput(f"report dir {str(path)!r} is not writable: {exc.strerror or exc}") from None
+
+
+def prepare_report_dir(path: Path) -> Path:
+    """The report directory, made, proved writable and cleared of an earlier run's
+    outputs before any work starts: a new run's logs never sit beside an old report."""
+    make_writable(path)
     tables, buckets = path / "tables", path / "buckets"
     for target in [*(path / name for name in OUTPUT_FILES), tables, buckets]:
         wanted_dir = target in (tables, buckets)

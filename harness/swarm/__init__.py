@@ -11,6 +11,21 @@ written down with the command that replays it.
   swarm     the whole: jobs out, results written as they come
 """
 
-from .swarm import SwarmOptions, SwarmResult, parse_seeds, run_swarm
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .swarm import SwarmOptions, SwarmResult, parse_seeds, run_swarm
 
 __all__ = ["SwarmOptions", "SwarmResult", "parse_seeds", "run_swarm"]
+
+
+def __getattr__(name: str) -> Any:
+    """The swarm's machinery (process pools, rich's progress) is imported when first
+    used, not at every start of the CLI, which registers `harness swarm` (about 40 ms)."""
+    if name in __all__:
+        from . import swarm
+
+        return getattr(swarm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

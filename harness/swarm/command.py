@@ -19,8 +19,6 @@ from ..deploy.commands import (
 )
 from ..errors import signals_raise
 from ..options import DEFAULT_START, RunOptions
-from .files import headline
-from .swarm import SwarmOptions, parse_seeds, run_swarm
 
 SHOWN_CAUSES = 10
 
@@ -86,6 +84,8 @@ def swarm_command(
     ] = True,
 ) -> None:
     """Run many seeds, each with its own fault plan; shrink every failure's plan."""
+    from .swarm import SwarmOptions, parse_seeds, run_swarm  # not at the CLI's every start
+
     run = RunOptions(
         schedule=schedule,
         timezone=tz,
@@ -136,6 +136,8 @@ def swarm_command(
 
 
 def print_swarm(document: dict[str, Any], path: Path, console: Console) -> None:
+    from .files import headline
+
     summary = document["summary"]
     ran = (
         f"{summary['ran']} run in {summary['wall_seconds']:.1f} s on {summary['workers']}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from ..delivery.policy import fault_plan_for
 from ..errors import BadInput, Terminated
 from ..latency.profiles import PROFILES as LATENCY_PROFILES
 from ..options import MAX_SEED, RunOptions, check_options
+from ..report.document import make_writable
 from .engines import EngineLost, engine_for
 from .files import (
     RUNS,
@@ -58,7 +59,10 @@ class SwarmResult:
     document: dict[str, Any]
     path: Path
     interrupted: str | None = None  # SIGINT, SIGTERM, or why the cluster went away
-    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return [run for run in self.document["runs"] if not run["ok"]]
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -98,13 +102,8 @@ def _check(options: SwarmOptions) -> None:
     check_options(first)  # the options every run takes, with the run's own words
     theirs = bool(first.api_upstream or first.api_cassette)
     fault_plan_for(first.faults, first.seed, any_api=theirs)  # the profile or file loads
+    make_writable(options.report_dir)
     shown = str(options.report_dir)[:80]
-    try:
-        options.report_dir.mkdir(parents=True, exist_ok=True)
-        (options.report_dir / ".write-test").write_text("")
-        (options.report_dir / ".write-test").unlink()
-    except OSError as exc:
-        raise BadInput(f"--report-dir {shown!r} is not writable: {exc.strerror or exc}") from None
     for name, is_dir in ((RUNS, False), ("seeds", True), ("swarm.json", False)):
         there = options.report_dir / name
         if there.exists() and there.is_dir() != is_dir:
@@ -174,8 +173,7 @@ def run_swarm(options: SwarmOptions, console: Console | None = None) -> SwarmRes
     document["interrupted"] = interrupted is not None
     path = write_swarm_json(report_dir, document)
     write_swarm_html(report_dir, document)
-    failures = [r for r in document["runs"] if not r["ok"]]
-    return SwarmResult(document, path, interrupted, failures)
+    return SwarmResult(document, path, interrupted)
 
 
 def _with_replays(result: dict[str, Any], options: SwarmOptions, key: str) -> dict[str, Any]:
